@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/config"
+)
+
+// healthcheck lets Docker probe a distroless container, which has no shell
+// and no curl: the binary asks its own server on loopback.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	ready := fs.Bool("ready", false, "check /readyz (database reachable) instead of /healthz")
+	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return usageError{"healthcheck: " + err.Error()}
+	}
+	port, err := config.LoadPort(getenv)
+	if err != nil {
+		return err
+	}
+	path := "/healthz"
+	if *ready {
+		path = "/readyz"
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d%s", port, path)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %s: %w", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", url, resp.Status)
+	}
+	return nil
+}

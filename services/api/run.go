@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usage = `usage: api <command> [arguments]
+
+commands:
+  serve                  run the HTTP API
+  migrate up             apply every pending migration
+  migrate down N         revert the newest N migrations
+  migrate version        print the applied migration version
+  migrate force V        record version V as applied, to recover from a dirty state
+  healthcheck [-ready]   exit 0 if the local server is live (or ready), 1 if not
+  version                print the version, commit and Go version
+
+configuration comes from the environment; see README.md`
+
+// usageError is a mistake in the command line: exit status 2, as the flag
+// package and most Unix tools do.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + "\n" + usage }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+// run is the whole program with its dependencies passed in, so tests can
+// start it in-process with their own environment and output buffers.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "serve":
+		if len(rest) > 0 {
+			return usageError{"serve takes no arguments"}
+		}
+		return serve(ctx, getenv, stderr)
+	case "migrate":
+		return migrateCmd(ctx, rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, rest, getenv)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionLine())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q", strings.TrimSpace(cmd))}
+}

@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+const requestIDHeader = "X-Request-ID"
+
+// exchange is what the outer middleware learns about one request as it
+// passes through: the inner router fills in the route template, the
+// response writer the status and size.
+type exchange struct {
+	http.ResponseWriter
+	route  string
+	status int
+	bytes  int64
+}
+
+func (e *exchange) WriteHeader(status int) {
+	if e.status == 0 {
+		e.status = status
+	}
+	e.ResponseWriter.WriteHeader(status)
+}
+
+func (e *exchange) Write(b []byte) (int, error) {
+	if e.status == 0 {
+		e.status = http.StatusOK
+	}
+	n, err := e.ResponseWriter.Write(b)
+	e.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (e *exchange) Unwrap() http.ResponseWriter { return e.ResponseWriter }
+
+type exchangeKey struct{}
+
+// observe wraps the whole handler: it assigns the request ID, limits the
+// body, sets the deadline, recovers panics, and afterwards writes one access
+// log line and the metrics. Being outermost, it also sees 404s and 405s.
+func (a *api) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ex := &exchange{ResponseWriter: w, route: unmatchedRoute}
+		id := requestID(r.Header.Get(requestIDHeader), a.ids)
+		w.Header().Set(requestIDHeader, id)
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), exchangeKey{}, ex), a.requestTimeout)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				a.log.Error("handler panicked", "request_id", id, "panic", p)
+				if ex.status == 0 {
+					writeProblem(ex, r, http.StatusInternalServerError, "an unexpected error occurred; the request ID identifies it in the server logs")
+				}
+			}
+			a.record(r, ex, id, time.Since(start))
+		}()
+		next.ServeHTTP(ex, r.WithContext(ctx))
+	})
+}
+
+// unmatchedRoute labels requests no route matched, so scanners probing random
+// paths cannot blow up the metrics' cardinality.
+const unmatchedRoute = "unmatched"
+
+// nameRoute runs inside the router, where the matched route is known.
+func nameRoute(name string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ex, ok := r.Context().Value(exchangeKey{}).(*exchange); ok {
+			ex.route = name
+		}
+		h(w, r)
+	}
+}
+
+func (a *api) record(r *http.Request, ex *exchange, id string, d time.Duration) {
+	if ex.status == 0 {
+		ex.status = http.StatusOK
+	}
+	a.metrics.observe(r.Method, ex.route, ex.status, d)
+	level := slog.LevelInfo
+	if ex.route == routeHealthz || ex.route == routeReadyz || ex.route == routeMetrics {
+		level = slog.LevelDebug // probes every few seconds would drown the log
+	}
+	if !a.log.Enabled(r.Context(), level) {
+		return
+	}
+	a.log.LogAttrs(r.Context(), level, "request",
+		slog.String("method", r.Method),
+		slog.String("route", ex.route),
+		slog.Int("status", ex.status),
+		slog.Duration("duration", d),
+		slog.Int64("bytes", ex.bytes),
+		slog.String("request_id", id),
+	)
+}
+
+// idSource makes request IDs: a random per-process prefix and a counter,
+// unique across replicas without a random read per request.
+type idSource struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newIDSource() *idSource {
+	var b [6]byte
+	rand.Read(b[:])
+	return &idSource{prefix: hex.EncodeToString(b[:]) + "-"}
+}
+
+func (s *idSource) next() string {
+	return s.prefix + strconv.FormatUint(s.n.Add(1), 36)
+}
+
+// requestID keeps a caller's ID when it is safe to echo into headers and
+// logs (short, visible ASCII), and makes a new one otherwise.
+func requestID(given string, ids *idSource) string {
+	if given == "" || len(given) > 128 {
+		return ids.next()
+	}
+	for i := 0; i < len(given); i++ {
+		if c := given[i]; c <= ' ' || c > '~' {
+			return ids.next()
+		}
+	}
+	return given
+}

@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gantry-dev/gantry/services/internal/task"
+)
+
+// OpenAPI is the API's contract, served at /openapi.yaml; a test holds the
+// router to it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte
+
+// Options wires a handler to its collaborators.
+type Options struct {
+	Store          task.Store
+	Ready          *Readiness
+	Log            *slog.Logger
+	RequestTimeout time.Duration          // per-request deadline, passed to the database
+	Collectors     []prometheus.Collector // extra metrics, such as the pool's
+}
+
+type api struct {
+	store          task.Store
+	ready          *Readiness
+	log            *slog.Logger
+	requestTimeout time.Duration
+	metrics        *metrics
+	ids            *idSource
+}
+
+// Route templates, which are also the metrics' route label.
+const (
+	routeTasks   = "/v1/tasks"
+	routeTask    = "/v1/tasks/{id}"
+	routeHealthz = "/healthz"
+	routeReadyz  = "/readyz"
+	routeMetrics = "/metrics"
+	routeOpenAPI = "/openapi.yaml"
+)
+
+// New returns the service's whole HTTP handler.
+func New(o Options) http.Handler {
+	a := &api{
+		store:          o.Store,
+		ready:          o.Ready,
+		log:            o.Log,
+		requestTimeout: o.RequestTimeout,
+		metrics:        newMetrics(o.Collectors),
+		ids:            newIDSource(),
+	}
+	return a.observe(a.router())
+}
+
+func (a *api) router() *mux.Router {
+	r := mux.NewRouter()
+	handle := func(tmpl, method string, h http.HandlerFunc) {
+		r.Handle(tmpl, nameRoute(tmpl, h)).Methods(method).Name(method + " " + tmpl)
+	}
+	handle(routeTasks, http.MethodPost, a.createTask)
+	handle(routeTasks, http.MethodGet, a.listTasks)
+	handle(routeTask, http.MethodGet, a.getTask)
+	handle(routeTask, http.MethodPatch, a.updateTask)
+	handle(routeTask, http.MethodDelete, a.deleteTask)
+	handle(routeHealthz, http.MethodGet, healthz)
+	handle(routeReadyz, http.MethodGet, a.readyz)
+	handle(routeMetrics, http.MethodGet, a.metrics.handler().ServeHTTP)
+	handle(routeOpenAPI, http.MethodGet, serveOpenAPI)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "no such resource; see /openapi.yaml for the API")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	})
+	return r
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Write(OpenAPI)
+}

@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gantry-dev/gantry/services/internal/task"
+)
+
+// List limits: a default that suits a screen, a cap that bounds the cost of
+// one request whatever a client asks for.
+const (
+	defaultLimit = 20
+	maxLimit     = 100
+)
+
+func (a *api) createTask(w http.ResponseWriter, r *http.Request) {
+	n, err := decodeNew(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	t, err := a.store.Create(r.Context(), n)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/tasks/"+t.ID.String())
+	a.writeTask(w, r, http.StatusCreated, t)
+}
+
+func (a *api) getTask(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	t, err := a.store.Get(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if match := r.Header.Get("If-None-Match"); match != "" && match == etag(t) {
+		w.Header().Set("ETag", etag(t))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	a.writeTask(w, r, http.StatusOK, t)
+}
+
+func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.store.List(r.Context(), f)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := listJSON{Items: make([]taskJSON, len(page.Tasks))}
+	for i, t := range page.Tasks {
+		out.Items[i] = toJSON(t)
+	}
+	if page.Next != nil {
+		c := page.Next.String()
+		out.NextCursor = &c
+	}
+	a.write(w, r, http.StatusOK, out)
+}
+
+func (a *api) updateTask(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	pre, err := ifMatch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	p, err := decodePatch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	t, err := a.store.Update(r.Context(), id, p, pre)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeTask(w, r, http.StatusOK, t)
+}
+
+func (a *api) deleteTask(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	pre, err := ifMatch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.store.Delete(r.Context(), id, pre); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *api) writeTask(w http.ResponseWriter, r *http.Request, status int, t task.Task) {
+	w.Header().Set("ETag", etag(t))
+	a.write(w, r, status, toJSON(t))
+}
+
+func (a *api) write(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if err := writeJSON(w, status, v); err != nil {
+		a.writeError(w, r, err)
+	}
+}
+
+// fail answers a request-level error with its own status, and a domain
+// error through writeError.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var re *requestError
+	if errors.As(err, &re) {
+		writeProblem(w, r, re.status, re.msg)
+		return
+	}
+	a.writeError(w, r, err)
+}
+
+func pathID(r *http.Request) (task.ID, error) {
+	s := mux.Vars(r)["id"]
+	id, err := task.ParseID(s)
+	if err != nil {
+		return id, badRequest("%q is not a task ID; IDs are UUIDs such as 0b6cbe5e-8b47-4c84-9d6c-3f1e1d3b2c11", truncate(s, 64))
+	}
+	return id, nil
+}
+
+func parseFilter(r *http.Request) (task.Filter, error) {
+	q := r.URL.Query()
+	f := task.Filter{Limit: defaultLimit}
+	if s := q.Get("status"); s != "" {
+		st := task.Status(s)
+		if !st.Valid() {
+			return f, badRequest(`status %q is not one of "todo", "doing", "done"`, truncate(s, 64))
+		}
+		f.Status = &st
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return f, badRequest("limit %q must be a whole number of at least 1", truncate(s, 64))
+		}
+		f.Limit = min(n, maxLimit)
+	}
+	if s := q.Get("cursor"); s != "" {
+		c, err := task.ParseCursor(s)
+		if err != nil {
+			return f, badRequest("cursor is malformed; pass the next_cursor value of a previous page unchanged")
+		}
+		f.After = &c
+	}
+	return f, nil
+}
+
+// ifMatch reads an If-Match header into a precondition. Our ETags are
+// quoted versions; any other well-formed tag can never match, so it yields
+// an impossible version and the store answers 412.
+func ifMatch(r *http.Request) (task.Precondition, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	switch {
+	case h == "" || h == "*":
+		return task.Precondition{}, nil
+	case strings.Contains(h, ","):
+		return task.Precondition{}, badRequest("If-Match with several entity tags is not supported; send the one ETag you last received")
+	case strings.HasPrefix(h, "W/"):
+		return task.Precondition{Version: -1}, nil // weak tags never match If-Match
+	case len(h) < 2 || h[0] != '"' || h[len(h)-1] != '"':
+		return task.Precondition{}, badRequest("If-Match must be an entity tag in double quotes, as sent in the ETag header")
+	}
+	v, err := strconv.ParseInt(h[1:len(h)-1], 10, 64)
+	if err != nil || v < 1 {
+		return task.Precondition{Version: -1}, nil
+	}
+	return task.Precondition{Version: v}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,215 @@
+package pgtest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// Binaries are the PostgreSQL server programs a cluster needs.
+type Binaries struct {
+	InitDB, PgCtl string
+}
+
+// FindBinaries looks on PATH (as under Nix) and then in Debian's versioned
+// directories, newest major first.
+func FindBinaries() (Binaries, error) {
+	initdb, err1 := exec.LookPath("initdb")
+	pgctl, err2 := exec.LookPath("pg_ctl")
+	if err1 == nil && err2 == nil {
+		return Binaries{initdb, pgctl}, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.SortFunc(dirs, func(a, b string) int { return majorOf(b) - majorOf(a) })
+	for _, d := range dirs {
+		b := Binaries{filepath.Join(d, "initdb"), filepath.Join(d, "pg_ctl")}
+		if isExecutable(b.InitDB) && isExecutable(b.PgCtl) {
+			return b, nil
+		}
+	}
+	return Binaries{}, errors.New("initdb and pg_ctl are neither on PATH nor under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+}
+
+func majorOf(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode()&0o111 != 0
+}
+
+// Cluster is a PostgreSQL server in a temporary directory, listening on
+// 127.0.0.1 only.
+type Cluster struct {
+	bin  Binaries
+	dir  string
+	Port int
+	cred *syscall.Credential
+}
+
+// NewCluster starts a cluster of t's own, for tests that stop and start the
+// server; it is removed when t ends.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	c := InitCluster(t)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// InitCluster creates a cluster of t's own without starting it, for tests
+// of a service that starts before its database.
+func InitCluster(t testing.TB) *Cluster {
+	t.Helper()
+	bin, err := FindBinaries()
+	if err != nil {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatal(err)
+		}
+		t.Skip("SKIPPING: " + err.Error())
+	}
+	c, err := initCluster(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Remove)
+	return c
+}
+
+// StartCluster creates and starts a cluster; the caller must Remove it.
+func StartCluster(bin Binaries) (*Cluster, error) {
+	c, err := initCluster(bin)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Start(); err != nil {
+		c.Remove()
+		return nil, err
+	}
+	return c, nil
+}
+
+func initCluster(bin Binaries) (*Cluster, error) {
+	dir, err := os.MkdirTemp("", "gantry-pg-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{bin: bin, dir: dir}
+	if err := c.dropRoot(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	pwfile := filepath.Join(dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(Password+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if c.cred != nil {
+		os.Chown(pwfile, int(c.cred.Uid), int(c.cred.Gid))
+	}
+	out, err := c.command(bin.InitDB, "-D", c.data(), "-U", "postgres", "--pwfile", pwfile,
+		"-A", "scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync").CombinedOutput()
+	if err != nil {
+		c.Remove()
+		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+	}
+	return c, nil
+}
+
+// dropRoot arranges for the server to run as an unprivileged user when the
+// tests run as root (as in CI containers): initdb refuses to run as root.
+func (c *Cluster) dropRoot() error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		return os.Chown(c.dir, uid, gid)
+	}
+	return errors.New("running as root, and there is neither a postgres nor a nobody user to run PostgreSQL as")
+}
+
+func (c *Cluster) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	if c.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	}
+	return cmd
+}
+
+func (c *Cluster) data() string { return filepath.Join(c.dir, "data") }
+
+// Start starts the server, on the same port as before if it ran already.
+// Durability is off: these databases live for one test run.
+func (c *Cluster) Start() error {
+	var out []byte
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if c.Port == 0 || attempt > 0 {
+			if c.Port, err = freePort(); err != nil {
+				return err
+			}
+		}
+		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.Port, c.dir)
+		out, err = c.command(c.bin.PgCtl, "-D", c.data(), "-l", filepath.Join(c.dir, "log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput()
+		if err == nil {
+			return nil
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+	return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+}
+
+// Stop shuts the server down fast: open connections are cut, as in a crash
+// of the database host seen from the client.
+func (c *Cluster) Stop() error {
+	out, err := c.command(c.bin.PgCtl, "-D", c.data(), "-m", "fast", "-w", "stop").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Remove stops the server if it runs and deletes its directory.
+func (c *Cluster) Remove() {
+	c.command(c.bin.PgCtl, "-D", c.data(), "-m", "immediate", "-w", "stop").Run()
+	os.RemoveAll(c.dir)
+}
+
+// URL is a superuser URL for database db, the password percent-encoded.
+func (c *Cluster) URL(db string) string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword("postgres", Password),
+		Host:     net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port)),
+		Path:     "/" + db,
+		RawQuery: "sslmode=disable",
+	}
+	return u.String()
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,49 @@
+package postgres_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/services/internal/postgres"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// migratedStore returns a Store on a fresh, fully migrated database.
+func migratedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
+	t.Helper()
+	url := pgtest.DB(t)
+	migrateUp(t, url)
+	pool, err := postgres.NewPool(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return postgres.NewStore(pool), pool
+}
+
+func migrateUp(t *testing.T, url string) {
+	t.Helper()
+	m := openMigrator(t, url)
+	if err := m.Up(); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+}
+
+func openMigrator(t *testing.T, url string) *postgres.Migrator {
+	t.Helper()
+	m, err := postgres.OpenMigrator(context.Background(), quiet, url, 10*time.Second)
+	if err != nil {
+		t.Fatalf("open migrator: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
