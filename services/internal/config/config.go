@@ -173,4 +173,3 @@ func (p *parser) checkURL(name, s string) Secret {
 	}
 	return Secret(s)
 }
-

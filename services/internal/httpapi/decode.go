@@ -110,10 +110,10 @@ func (f fields) allowOnly(names ...string) {
 type presence int
 
 const (
-	absent presence = iota
-	null            // explicit JSON null: PATCH uses it to clear a value
-	set             // a value of the right type
-	wrongType       // already recorded in the Validator
+	absent    presence = iota
+	null               // explicit JSON null: PATCH uses it to clear a value
+	set                // a value of the right type
+	wrongType          // already recorded in the Validator
 )
 
 // str returns a string member and how it was present.
