@@ -3,6 +3,8 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,9 +149,19 @@ func pathID(r *http.Request) (task.ID, error) {
 	return id, nil
 }
 
+var listParams = []string{"status", "limit", "cursor"}
+
 func parseFilter(r *http.Request) (task.Filter, error) {
-	q := r.URL.Query()
 	f := task.Filter{Limit: defaultLimit}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return f, badRequest("the query string is malformed; percent-encode special characters")
+	}
+	for k := range q {
+		if !slices.Contains(listParams, k) {
+			return f, badRequest("unknown query parameter %q; allowed are %s", truncate(k, 64), strings.Join(listParams, ", "))
+		}
+	}
 	if s := q.Get("status"); s != "" {
 		st := task.Status(s)
 		if !st.Valid() {

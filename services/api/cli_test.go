@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gantry-dev/gantry/services/internal/pgtest"
+)
+
+// runBinary runs the real program as a child process and returns its exit
+// status and output, for what only a process can show: exit codes.
+func runBinary(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append([]string{"GANTRY_API_MAIN=1", "PATH=" + os.Getenv("PATH")}, env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+func TestBadConfigurationExitsNonZeroWithOneLineNamingTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"no database URL", nil, "DATABASE_URL: is not set"},
+		{"a port that is not a number", []string{"DATABASE_URL=postgres://a@b/c", "PORT=eighty"}, `PORT: must be a port number`},
+		{"an unreadable URL file", []string{"DATABASE_URL_FILE=/nonexistent"}, "DATABASE_URL_FILE: cannot read the file"},
+		{"an unknown log format", []string{"DATABASE_URL=postgres://a@b/c", "LOG_FORMAT=yaml"}, "LOG_FORMAT: must be one of json, text"},
+	}
+	for _, tt := range tests {
+		t.Run("serve with "+tt.name, func(t *testing.T) {
+			code, _, stderr := runBinary(t, tt.env, "serve")
+			if code != 1 {
+				t.Fatalf("exit %d, want 1", code)
+			}
+			if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+				t.Fatalf("stderr %q, want one line containing %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestUsageMistakesExitWithStatus2(t *testing.T) {
+	for _, args := range [][]string{{}, {"serve", "now"}, {"launch"}, {"migrate"}, {"migrate", "down"}, {"migrate", "down", "x"}, {"migrate", "sideways"}, {"healthcheck", "-bogus"}} {
+		t.Run(strings.Join(append([]string{"api"}, args...), " "), func(t *testing.T) {
+			code, _, stderr := runBinary(t, nil, args...)
+			if code != 2 || !strings.Contains(stderr, "usage:") {
+				t.Fatalf("exit %d stderr %q", code, stderr)
+			}
+		})
+	}
+}
+
+func TestVersionPrintsVersionCommitAndGo(t *testing.T) {
+	code, stdout, _ := runBinary(t, nil, "version")
+	if code != 0 || !strings.Contains(stdout, "gantry-api dev (commit unknown, go1.") {
+		t.Fatalf("exit %d stdout %q", code, stdout)
+	}
+}
+
+func TestThePasswordNeverReachesTheLogs(t *testing.T) {
+	url := migratedDB(t) // its password is pgtest.Password, full of specials
+	s := startServer(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "debug"})
+	s.waitStatus(t, "/readyz", 200, 10e9)
+	s.call(t, "GET", "/v1/tasks", "")
+	s.stop()
+	<-s.result
+	s.result <- nil
+	logs := s.logs.String()
+	for _, secret := range []string{pgtest.Password, pgxEscape(pgtest.Password), "w0rd"} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("logs contain %q:\n%s", secret, logs)
+		}
+	}
+	if !strings.Contains(logs, "xxxxx") {
+		t.Fatal("the masked URL was not logged; is the test looking at the right logs?")
+	}
+}
+
+func pgxEscape(s string) string { return url.UserPassword("u", s).String() }
+
+func TestMigrateSubcommands(t *testing.T) {
+	dbURL := pgtest.DB(t)
+	env := []string{"DATABASE_URL=" + dbURL}
+	steps := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"migrate", "version"}, 0, "version 0 (clean)"},
+		{[]string{"migrate", "up"}, 0, "version 1 (clean)"},
+		{[]string{"migrate", "up"}, 0, "version 1 (clean)"},
+		{[]string{"migrate", "down", "1"}, 0, "version 0 (clean)"},
+		{[]string{"migrate", "up"}, 0, "version 1 (clean)"},
+	}
+	for _, s := range steps {
+		t.Run(strings.Join(s.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runBinary(t, env, s.args...)
+			if code != s.code || !strings.Contains(stdout, s.out) {
+				t.Fatalf("exit %d stdout %q stderr %s", code, stdout, stderr)
+			}
+		})
+	}
+
+	t.Run("up on a dirty database exits 1 with the way out", func(t *testing.T) {
+		conn, err := pgx.Connect(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Exec(context.Background(), "UPDATE schema_migrations SET dirty = true")
+		conn.Close(context.Background())
+		code, _, stderr := runBinary(t, env, "migrate", "up")
+		last := lastLine(stderr)
+		if code != 1 || !strings.Contains(last, "dirty at version 1") || !strings.Contains(last, "api migrate force 1") {
+			t.Fatalf("exit %d, last line %q", code, last)
+		}
+		if code, stdout, _ := runBinary(t, env, "migrate", "force", "1"); code != 0 || !strings.Contains(stdout, "version 1 (clean)") {
+			t.Fatalf("force: exit %d %q", code, stdout)
+		}
+	})
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestHealthcheckSubcommand(t *testing.T) {
+	s := startServer(t, map[string]string{"DATABASE_URL": migratedDB(t)})
+	s.waitStatus(t, "/readyz", 200, 10e9)
+	port := []string{"PORT=" + s.env["PORT"]}
+	if code, _, stderr := runBinary(t, port, "healthcheck"); code != 0 {
+		t.Fatalf("live server: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := runBinary(t, port, "healthcheck", "-ready"); code != 0 {
+		t.Fatalf("ready server: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := runBinary(t, []string{fmt.Sprintf("PORT=%d", freePort(t))}, "healthcheck"); code != 1 || !strings.Contains(stderr, "healthcheck:") {
+		t.Fatalf("no server: exit %d %q", code, stderr)
+	}
+}

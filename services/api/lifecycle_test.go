@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/pgtest"
+)
+
+func TestAServerStartedBeforeItsDatabaseBecomesReadyOnceTheDatabaseIsUp(t *testing.T) {
+	c := pgtest.InitCluster(t)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	url := pgtest.CreateDB(t, c.URL("postgres"))
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := startServer(t, map[string]string{"DATABASE_URL": url, "DB_CONNECT_TIMEOUT": "60s"})
+	s.waitStatus(t, "/readyz", 503, 5*time.Second)
+	time.Sleep(1500 * time.Millisecond) // several refused attempts
+	if r := s.call(t, "GET", "/readyz", ""); r.status != 503 {
+		t.Fatalf("ready without a database: %d", r.status)
+	}
+
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitStatus(t, "/readyz", 200, 15*time.Second)
+	if !strings.Contains(s.logs.String(), "connect to database failed, retrying") {
+		t.Error("the retries were not logged")
+	}
+}
+
+func TestADatabaseOutageGives503AndTheServerRecoversWithoutARestart(t *testing.T) {
+	c := pgtest.NewCluster(t)
+	url := pgtest.CreateDB(t, c.URL("postgres"))
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"api", "migrate", "up"}, envFrom(map[string]string{"DATABASE_URL": url}), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, map[string]string{"DATABASE_URL": url})
+	s.waitStatus(t, "/readyz", 200, 10*time.Second)
+	loc := s.call(t, "POST", "/v1/tasks", `{"title":"x"}`).header.Get("Location")
+
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []struct{ method, path, body string }{
+		{"GET", loc, ""}, {"GET", "/v1/tasks", ""}, {"POST", "/v1/tasks", `{"title":"y"}`}, {"DELETE", loc, ""},
+	} {
+		if r := s.call(t, req.method, req.path, req.body); r.status != 503 {
+			t.Errorf("%s %s during the outage: %d %s", req.method, req.path, r.status, r.body)
+		}
+	}
+	s.waitStatus(t, "/readyz", 503, 5*time.Second)
+	if r := s.call(t, "GET", "/healthz", ""); r.status != 200 {
+		t.Errorf("liveness failed during a database outage: %d", r.status)
+	}
+
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitStatus(t, "/readyz", 200, 15*time.Second)
+	if r := s.call(t, "GET", loc, ""); r.status != 200 {
+		t.Fatalf("after recovery: %d %s", r.status, r.body)
+	}
+}
+
+// slowPost starts a POST whose body trickles in over d, a real in-flight
+// request without a test-only endpoint. It returns the status.
+func slowPost(base string, d time.Duration) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			done <- "dial: " + err.Error()
+			return
+		}
+		defer conn.Close()
+		body := `{"title":"written during shutdown"}`
+		fmt.Fprintf(conn, "POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+		step := d / time.Duration(len(body))
+		for i := range len(body) {
+			conn.Write([]byte{body[i]})
+			time.Sleep(step)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			done <- "read: " + err.Error()
+			return
+		}
+		resp.Body.Close()
+		done <- resp.Status
+	}()
+	return done
+}
+
+func TestShutdownLetsAnInFlightRequestFinishAndReturnsNil(t *testing.T) {
+	s := startServer(t, map[string]string{"DATABASE_URL": migratedDB(t), "SHUTDOWN_TIMEOUT": "10s"})
+	s.waitStatus(t, "/readyz", 200, 10*time.Second)
+	status := slowPost(s.base, 2*time.Second)
+	time.Sleep(300 * time.Millisecond) // the request is now in flight
+
+	s.stop() // what SIGTERM does to run's context
+	time.Sleep(100 * time.Millisecond)
+	if _, err := http.Get(s.base + "/healthz"); err == nil {
+		t.Error("new connections are still accepted after shutdown began")
+	}
+	if got := <-status; got != "201 Created" {
+		t.Fatalf("in-flight request: %s", got)
+	}
+	select {
+	case err := <-s.result:
+		if err != nil {
+			t.Fatalf("run returned %v, want nil", err)
+		}
+		s.result <- nil // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return")
+	}
+}
+
+// The real binary, signalled for real: SIGTERM mid-request, exit status 0.
+func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
+	url := migratedDB(t)
+	port := freePort(t)
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = append(os.Environ(), "GANTRY_API_MAIN=1", "DATABASE_URL="+url, fmt.Sprintf("PORT=%d", port), "SHUTDOWN_TIMEOUT=10s")
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &logs, result: make(chan error, 1)}
+	s.waitStatus(t, "/readyz", 200, 15*time.Second)
+
+	status := slowPost(s.base, 2*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-status; got != "201 Created" {
+		t.Fatalf("in-flight request: %s\n%s", got, logs.String())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, logs.String())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to exit", d)
+	}
+	for _, want := range []string{"shutdown requested", `"msg":"stopped"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %q", want)
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/pgtest"
+)
+
+// TestMain doubles as the real program when GANTRY_API_MAIN is set, so
+// tests can start the binary as a child process and signal it.
+func TestMain(m *testing.M) {
+	if os.Getenv("GANTRY_API_MAIN") == "1" {
+		os.Args = append([]string{"api"}, os.Args[1:]...)
+		main()
+		os.Exit(0)
+	}
+	pgtest.Main(m)
+}
+
+// syncBuffer is a bytes.Buffer that the server's logger and the test may
+// use at the same time.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// server is the real program serving in-process.
+type server struct {
+	base   string
+	env    map[string]string
+	logs   *syncBuffer
+	stop   context.CancelFunc // what SIGTERM does
+	result chan error
+}
+
+// startServer runs `api serve` with env (PORT is filled in) and waits until
+// it answers /healthz.
+func startServer(t *testing.T, env map[string]string) *server {
+	t.Helper()
+	port := freePort(t)
+	env["PORT"] = strconv.Itoa(port)
+	if env["LOG_LEVEL"] == "" {
+		env["LOG_LEVEL"] = "debug"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), env: env, logs: &syncBuffer{}, stop: cancel, result: make(chan error, 1)}
+	go func() { s.result <- run(ctx, []string{"api", "serve"}, envFrom(env), &bytes.Buffer{}, s.logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-s.result:
+		case <-time.After(30 * time.Second):
+			t.Error("server did not stop")
+		}
+		if t.Failed() {
+			t.Logf("server logs:\n%s", s.logs)
+		}
+	})
+	s.waitStatus(t, "/healthz", 200, 10*time.Second)
+	return s
+}
+
+// waitStatus polls path until it answers status.
+func (s *server) waitStatus(t *testing.T, path string, status int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := 0
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.result:
+			t.Fatalf("server exited early: %v\n%s", err, s.logs)
+		default:
+		}
+		resp, err := http.Get(s.base + path)
+		if err == nil {
+			resp.Body.Close()
+			if last = resp.StatusCode; last == status {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer %d within %s (last %d)", path, status, within, last)
+}
+
+// migratedDB returns the URL of a fresh database with the schema applied,
+// through the real migrate subcommand.
+func migratedDB(t *testing.T) string {
+	t.Helper()
+	url := pgtest.DB(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"api", "migrate", "up"}, envFrom(map[string]string{"DATABASE_URL": url}), &out, &bytes.Buffer{}); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	return url
+}

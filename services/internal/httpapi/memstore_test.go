@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/task"
+)
+
+// memStore is an in-memory task.Store for handler tests. The real store is
+// tested against PostgreSQL in package postgres and end to end in
+// services/api; here it only has to behave like one.
+type memStore struct {
+	mu      sync.Mutex
+	tasks   map[task.ID]task.Task
+	writes  int
+	failing error // when set, every call returns it
+}
+
+func newMemStore() *memStore { return &memStore{tasks: map[task.ID]task.Task{}} }
+
+func (m *memStore) Create(_ context.Context, n task.New) (task.Task, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failing != nil {
+		return task.Task{}, m.failing
+	}
+	var id task.ID
+	rand.Read(id[:])
+	now := time.Now().UTC()
+	t := task.Task{ID: id, Title: n.Title, Description: n.Description, Status: n.Status, DueDate: n.DueDate, Version: 1, CreatedAt: now, UpdatedAt: now}
+	m.tasks[id] = t
+	m.writes++
+	return t, nil
+}
+
+func (m *memStore) Get(_ context.Context, id task.ID) (task.Task, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failing != nil {
+		return task.Task{}, m.failing
+	}
+	t, ok := m.tasks[id]
+	if !ok {
+		return t, task.Errorf(task.NotFound, "task not found")
+	}
+	return t, nil
+}
+
+func (m *memStore) List(_ context.Context, f task.Filter) (task.Page, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failing != nil {
+		return task.Page{}, m.failing
+	}
+	var all []task.Task
+	for _, t := range m.tasks {
+		if f.Status == nil || t.Status == *f.Status {
+			all = append(all, t)
+		}
+	}
+	slices.SortFunc(all, func(a, b task.Task) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	if len(all) > f.Limit {
+		all = all[:f.Limit]
+	}
+	return task.Page{Tasks: all}, nil
+}
+
+func (m *memStore) Update(_ context.Context, id task.ID, p task.Patch, pre task.Precondition) (task.Task, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tasks[id]
+	switch {
+	case !ok:
+		return t, task.Errorf(task.NotFound, "task not found")
+	case pre.Version != 0 && pre.Version != t.Version:
+		return task.Task{}, task.Errorf(task.PreconditionFailed, "stale")
+	}
+	if p.Title != nil {
+		t.Title = *p.Title
+	}
+	if p.Status != nil {
+		t.Status = *p.Status
+	}
+	t.Version++
+	m.tasks[id] = t
+	m.writes++
+	return t, nil
+}
+
+func (m *memStore) Delete(_ context.Context, id task.ID, pre task.Precondition) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tasks[id]
+	switch {
+	case !ok:
+		return task.Errorf(task.NotFound, "task not found")
+	case pre.Version != 0 && pre.Version != t.Version:
+		return task.Errorf(task.PreconditionFailed, "stale")
+	}
+	delete(m.tasks, id)
+	m.writes++
+	return nil
+}
+
+func (m *memStore) writeCount() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.writes
+}
