@@ -12,7 +12,8 @@ import (
 // FuzzCreateTask feeds arbitrary bodies to POST /v1/tasks. Whatever arrives,
 // the answer is a 201 for a valid task or a 4xx problem, never a 5xx, and
 // nothing invalid is ever stored. CI runs it briefly:
-// go test -run '^$' -fuzz FuzzCreateTask -fuzztime 20s ./services/internal/httpapi
+// go test -run '^$' -fuzz FuzzCreateTask -fuzztime 20s -fuzzminimizetime 100x ./services/internal/httpapi
+// (a bounded minimisation keeps a short run fuzzing instead of minimising).
 func FuzzCreateTask(f *testing.F) {
 	for _, seed := range []string{
 		`{"title":"x"}`,
@@ -23,8 +24,10 @@ func FuzzCreateTask(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
+	h := newHarness(f) // one per process: fuzzing wants cheap executions
 	f.Fuzz(func(t *testing.T, body string) {
-		h := newHarness(t)
+		h.store.reset()
+		h.logs.Reset()
 		w := h.do("POST", "/v1/tasks", body)
 		switch {
 		case w.Code == http.StatusCreated:

@@ -24,7 +24,7 @@ type harness struct {
 	logs  *bytes.Buffer
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	logs := new(bytes.Buffer)
 	store := newMemStore()

@@ -111,3 +111,10 @@ func (m *memStore) writeCount() int {
 	defer m.mu.Unlock()
 	return m.writes
 }
+
+func (m *memStore) reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.tasks)
+	m.writes = 0
+}

@@ -1,0 +1,68 @@
+// Package gobuild builds the api binary the way every non-Bazel path in
+// Gantry does (the image tool, the cross-compilation and reproducibility
+// checks), so the flags live in one place. They mirror the Bazel build:
+// CGO off (pure = "on"), static, paths trimmed, symbols stripped, and the
+// version stamped into buildinfo as x_defs does.
+package gobuild
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// Package is the main package of the service binary.
+const Package = "./services/api"
+
+// StampVars are the variables -X sets; services/api/BUILD.bazel stamps the
+// same ones through x_defs, which a test in tools/repocheck checks.
+const (
+	VersionVar = "github.com/gantry-dev/gantry/services/internal/buildinfo.Version"
+	CommitVar  = "github.com/gantry-dev/gantry/services/internal/buildinfo.Commit"
+)
+
+// Options choose what to build; Dir is the repository root.
+type Options struct {
+	Dir     string
+	GOOS    string // default linux
+	GOARCH  string // amd64 or arm64
+	Out     string
+	Version string // default "dev"
+	Commit  string // default "unknown"
+	Env     []string
+}
+
+// Args returns the go command line for o: the one definition of the flags.
+func Args(o Options) []string {
+	ldflags := []string{"-s", "-w", "-buildid="}
+	if o.Version != "" {
+		ldflags = append(ldflags, "-X", VersionVar+"="+o.Version)
+	}
+	if o.Commit != "" {
+		ldflags = append(ldflags, "-X", CommitVar+"="+o.Commit)
+	}
+	return []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=" + strings.Join(ldflags, " "), "-o", o.Out, Package}
+}
+
+// Env returns the environment of the build: static and cross-compiled.
+func Env(o Options) []string {
+	goos := o.GOOS
+	if goos == "" {
+		goos = "linux"
+	}
+	env := append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+o.GOARCH)
+	return append(env, o.Env...)
+}
+
+// Build runs the go command.
+func Build(ctx context.Context, o Options) error {
+	cmd := exec.CommandContext(ctx, "go", Args(o)...)
+	cmd.Dir = o.Dir
+	cmd.Env = Env(o)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(Args(o), " "), err, out)
+	}
+	return nil
+}
