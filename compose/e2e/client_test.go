@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+var client = &http.Client{Timeout: 10 * time.Second}
+
+// call sends one request to base; a network error is status 0.
+func call(t *testing.T, base, method, path, body string, headers ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return response{}
+	}
+	defer resp.Body.Close()
+	r := response{status: resp.StatusCode, header: resp.Header}
+	b, _ := io.ReadAll(resp.Body)
+	json.Unmarshal(b, &r.body)
+	return r
+}
+
+func mustCall(t *testing.T, base, method, path, body string, want int, headers ...string) response {
+	t.Helper()
+	r := call(t, base, method, path, body, headers...)
+	if r.status != want {
+		t.Fatalf("%s %s: status %d, want %d (%v)", method, path, r.status, want, r.body)
+	}
+	return r
+}
+
+// slowPost sends a POST whose body trickles in over d: a request that is
+// in flight for that long, with no test-only endpoint in the service.
+func slowPost(addr string, d time.Duration) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			done <- "dial: " + err.Error()
+			return
+		}
+		defer conn.Close()
+		body := `{"title":"written while stopping"}`
+		fmt.Fprintf(conn, "POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+		for i := range len(body) {
+			conn.Write([]byte{body[i]})
+			time.Sleep(d / time.Duration(len(body)))
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			done <- "read: " + err.Error()
+			return
+		}
+		resp.Body.Close()
+		done <- resp.Status
+	}()
+	return done
+}
+
+// waitStatus polls path until it answers want.
+func waitStatus(t *testing.T, base, path string, want int, within time.Duration) {
+	t.Helper()
+	last := 0
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if last = call(t, base, "GET", path, "").status; last == want {
+			return
+		}
+	}
+	t.Fatalf("GET %s did not answer %d within %s (last %d)", path, want, within, last)
+}

@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// 6. The API runs as uid 65532 on a read-only root filesystem, with every
+// capability dropped, from an image that has no shell at all.
+func TestTheAPIRunsAsNonRootOnAReadOnlyRootWithNoShell(t *testing.T) {
+	s := newStack(t, Password)
+	s.up()
+	api := s.one("api")
+
+	uid, err := processUID(api.State.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid != "65532" {
+		t.Errorf("the API process runs as uid %s", uid)
+	}
+	if !api.HostConfig.ReadonlyRootfs || !contains(api.HostConfig.CapDrop, "ALL") || !contains(api.HostConfig.SecurityOpt, "no-new-privileges:true") {
+		t.Errorf("hardening missing: %+v", api.HostConfig)
+	}
+	// Writes through /proc/PID/root resolve in the container's own mount
+	// namespace, so they meet the read-only root exactly as the API would.
+	for _, path := range []string{"/probe", "/tmp/probe", "/home/nonroot/probe"} {
+		err := os.WriteFile(fmt.Sprintf("/proc/%d/root%s", api.State.Pid, path), []byte("x"), 0o644)
+		if !errors.Is(err, syscall.EROFS) {
+			t.Errorf("writing %s: %v, want a read-only file system", path, err)
+		}
+	}
+
+	if out, err := s.run("exec", "-T", "api", "/bin/sh", "-c", "true"); err == nil {
+		t.Errorf("a shell ran in the API container:\n%s", out)
+	}
+	if shells := shellsInImage(t, api.Config.Image); len(shells) > 0 {
+		t.Errorf("the image contains shells: %v", shells)
+	}
+}
+
+func processUID(pid int) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			return strings.Fields(rest)[0], nil // the real uid
+		}
+	}
+	return "", fmt.Errorf("no Uid line for pid %d", pid)
+}
+
+// shellsInImage lists every file of the image's filesystem that is a shell.
+func shellsInImage(t *testing.T, image string) []string {
+	t.Helper()
+	id, err := exec.Command("docker", "create", image).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := strings.TrimSpace(string(id))
+	defer exec.Command("docker", "rm", cid).Run()
+	cmd := exec.Command("docker", "export", cid)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var shells []string
+	tr := tar.NewReader(out)
+	files := 0
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		files++
+		base := h.Name[strings.LastIndex(strings.TrimSuffix(h.Name, "/"), "/")+1:]
+		switch base {
+		case "sh", "bash", "dash", "ash", "busybox", "zsh":
+			shells = append(shells, h.Name)
+		}
+	}
+	cmd.Wait()
+	if files == 0 {
+		t.Fatal("the exported filesystem is empty: the check proves nothing")
+	}
+	return shells
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// 9. The password shows neither in `docker inspect` of the API container
+// nor in any log of the stack, in raw or percent-encoded form.
+func TestTheSecretNeverShowsInInspectOrLogs(t *testing.T) {
+	s := newStack(t, Password)
+	s.up()
+	mustCall(t, s.base(), "GET", "/v1/tasks", "", 200)
+	mustCall(t, s.base(), "GET", "/v1/tasks/not-a-uuid", "", 400)
+
+	inspect := s.inspectJSON("api")
+	logs := s.must("logs", "--no-color", "api", "migrate")
+	if !strings.Contains(logs, "listening") {
+		t.Fatalf("the logs look empty; the check would prove nothing:\n%s", logs)
+	}
+	for _, secret := range []string{Password, "w0rd", "p%40ss", `p@ss`} {
+		if strings.Contains(inspect, secret) {
+			t.Errorf("docker inspect shows %q", secret)
+		}
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs show %q", secret)
+		}
+	}
+	if !strings.Contains(inspect, "DATABASE_URL_FILE=/run/secrets/database_url") {
+		t.Error("the API does not take its URL from the secret file")
+	}
+}
