@@ -9,6 +9,7 @@ import (
 )
 
 func TestTheAPIEndToEndOnPostgreSQL(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATABASE_URL": migratedDB(t)})
 	s.waitStatus(t, "/readyz", 200, 10e9)
 
@@ -55,6 +56,7 @@ func TestTheAPIEndToEndOnPostgreSQL(t *testing.T) {
 }
 
 func TestPagingThroughTheRealAPIVisitsEveryTaskOnce(t *testing.T) {
+	t.Parallel()
 	url := migratedDB(t)
 	s := startServer(t, map[string]string{"DATABASE_URL": url})
 	for range 25 {
@@ -86,6 +88,7 @@ func TestPagingThroughTheRealAPIVisitsEveryTaskOnce(t *testing.T) {
 // Every request here is wrong in some way; none may produce a 5xx, and the
 // table must be empty afterwards.
 func TestBadInputThroughTheRealStackIsNeverA5xxAndStoresNothing(t *testing.T) {
+	t.Parallel()
 	url := migratedDB(t)
 	s := startServer(t, map[string]string{"DATABASE_URL": url})
 	requests := []struct{ method, path, body string }{

@@ -36,6 +36,7 @@ func runBinary(t *testing.T, env []string, args ...string) (code int, stdout, st
 }
 
 func TestBadConfigurationExitsNonZeroWithOneLineNamingTheVariable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  []string
@@ -60,6 +61,7 @@ func TestBadConfigurationExitsNonZeroWithOneLineNamingTheVariable(t *testing.T) 
 }
 
 func TestUsageMistakesExitWithStatus2(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{}, {"serve", "now"}, {"launch"}, {"migrate"}, {"migrate", "down"}, {"migrate", "down", "x"}, {"migrate", "sideways"}, {"healthcheck", "-bogus"}} {
 		t.Run(strings.Join(append([]string{"api"}, args...), " "), func(t *testing.T) {
 			code, _, stderr := runBinary(t, nil, args...)
@@ -71,6 +73,7 @@ func TestUsageMistakesExitWithStatus2(t *testing.T) {
 }
 
 func TestVersionPrintsVersionCommitAndGo(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := runBinary(t, nil, "version")
 	if code != 0 || !strings.Contains(stdout, "gantry-api dev (commit unknown, go1.") {
 		t.Fatalf("exit %d stdout %q", code, stdout)
@@ -78,6 +81,7 @@ func TestVersionPrintsVersionCommitAndGo(t *testing.T) {
 }
 
 func TestThePasswordNeverReachesTheLogs(t *testing.T) {
+	t.Parallel()
 	url := migratedDB(t) // its password is pgtest.Password, full of specials
 	s := startServer(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "debug"})
 	s.waitStatus(t, "/readyz", 200, 10e9)
@@ -99,6 +103,7 @@ func TestThePasswordNeverReachesTheLogs(t *testing.T) {
 func pgxEscape(s string) string { return url.UserPassword("u", s).String() }
 
 func TestMigrateSubcommands(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.DB(t)
 	env := []string{"DATABASE_URL=" + dbURL}
 	steps := []struct {
@@ -145,6 +150,7 @@ func lastLine(s string) string {
 }
 
 func TestHealthcheckSubcommand(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, map[string]string{"DATABASE_URL": migratedDB(t)})
 	s.waitStatus(t, "/readyz", 200, 10e9)
 	port := []string{"PORT=" + s.env["PORT"]}

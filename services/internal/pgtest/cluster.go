@@ -20,11 +20,22 @@ type Binaries struct {
 	InitDB, PgCtl string
 }
 
+// Tool returns the path of another program of the same installation, such
+// as pgbench.
+func (b Binaries) Tool(name string) string {
+	return filepath.Join(filepath.Dir(b.PgCtl), name)
+}
+
 // FindBinaries looks on PATH (as under Nix) and then in Debian's versioned
-// directories, newest major first.
+// directories, newest major first. Links are resolved, so that Tool finds
+// the programs installed beside them.
 func FindBinaries() (Binaries, error) {
 	initdb, err1 := exec.LookPath("initdb")
 	pgctl, err2 := exec.LookPath("pg_ctl")
+	if err1 == nil && err2 == nil {
+		initdb, err1 = filepath.EvalSymlinks(initdb)
+		pgctl, err2 = filepath.EvalSymlinks(pgctl)
+	}
 	if err1 == nil && err2 == nil {
 		return Binaries{initdb, pgctl}, nil
 	}

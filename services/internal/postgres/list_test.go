@@ -9,6 +9,7 @@ import (
 )
 
 func TestStoreListWalksEveryTaskOnceInCreationOrder(t *testing.T) {
+	t.Parallel()
 	s, pool := migratedStore(t)
 	ctx := context.Background()
 	// Many tasks share one created_at (one statement, one now()), so the
@@ -61,6 +62,7 @@ func TestStoreListWalksEveryTaskOnceInCreationOrder(t *testing.T) {
 }
 
 func TestStoreListOfAnEmptyTableHasNoNextPage(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	page, err := s.List(context.Background(), task.Filter{Limit: 5})
 	if err != nil || len(page.Tasks) != 0 || page.Next != nil {
@@ -69,6 +71,7 @@ func TestStoreListOfAnEmptyTableHasNoNextPage(t *testing.T) {
 }
 
 func TestStoreListOfExactlyOnePageHasNoNextPage(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	ctx := context.Background()
 	for i := range 5 {

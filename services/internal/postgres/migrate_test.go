@@ -29,6 +29,7 @@ func tableExists(t *testing.T, url, table string) bool {
 }
 
 func TestMigrationsGoUpDownAndUpAgain(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	m := openMigrator(t, url)
 	latest := postgres.LatestVersion()
@@ -63,6 +64,7 @@ func TestMigrationsGoUpDownAndUpAgain(t *testing.T) {
 }
 
 func TestMigrateUpOnADirtyDatabaseStopsAndSaysHowToRecover(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	m := openMigrator(t, url)
 	if err := m.Up(); err != nil {
@@ -97,6 +99,7 @@ func TestMigrateUpOnADirtyDatabaseStopsAndSaysHowToRecover(t *testing.T) {
 }
 
 func TestConcurrentMigrateUpAppliesEachMigrationOnce(t *testing.T) {
+	t.Parallel()
 	url := pgtest.DB(t)
 	const runners = 4
 	var wg sync.WaitGroup

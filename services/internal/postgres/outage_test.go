@@ -11,6 +11,7 @@ import (
 )
 
 func TestStoreReportsADatabaseOutageAsUnavailableAndRecovers(t *testing.T) {
+	t.Parallel()
 	c := pgtest.NewCluster(t)
 	url := pgtest.CreateDB(t, c.URL("postgres"))
 	migrateUp(t, url)
@@ -49,6 +50,7 @@ func TestStoreReportsADatabaseOutageAsUnavailableAndRecovers(t *testing.T) {
 }
 
 func TestRetryWaitsForADatabaseThatStartsLate(t *testing.T) {
+	t.Parallel()
 	c := pgtest.InitCluster(t)
 	if err := c.Start(); err != nil { // learn a port, then go down again
 		t.Fatal(err)
@@ -76,6 +78,7 @@ func TestRetryWaitsForADatabaseThatStartsLate(t *testing.T) {
 }
 
 func TestRetryGivesUpAtItsTimeout(t *testing.T) {
+	t.Parallel()
 	pool, err := postgres.NewPool(context.Background(), "postgres://u:p@127.0.0.1:1/db?connect_timeout=1")
 	if err != nil {
 		t.Fatal(err)

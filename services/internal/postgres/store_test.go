@@ -12,6 +12,7 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestStoreCreateThenGetReturnsTheSameTask(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	ctx := context.Background()
 	due := task.Date{Year: 2026, Month: 12, Day: 24}
@@ -32,6 +33,7 @@ func TestStoreCreateThenGetReturnsTheSameTask(t *testing.T) {
 }
 
 func TestStoreKindsOfFailure(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	ctx := context.Background()
 	tk, err := s.Create(ctx, task.New{Title: "x", Status: task.StatusTodo})
@@ -68,6 +70,7 @@ func TestStoreKindsOfFailure(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 func TestStoreUpdateChangesOnlyThePatchedFieldsAndBumpsTheVersion(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	ctx := context.Background()
 	due := task.Date{Year: 2027, Month: 1, Day: 2}
@@ -99,6 +102,7 @@ func TestStoreUpdateChangesOnlyThePatchedFieldsAndBumpsTheVersion(t *testing.T) 
 }
 
 func TestStoreConcurrentUpdatesWithTheSameVersionOnlyOneWins(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	ctx := context.Background()
 	tk, _ := s.Create(ctx, task.New{Title: "contended", Status: task.StatusTodo})
@@ -128,6 +132,7 @@ func TestStoreConcurrentUpdatesWithTheSameVersionOnlyOneWins(t *testing.T) {
 }
 
 func TestStoreDeleteThenGetIsNotFound(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	ctx := context.Background()
 	tk, _ := s.Create(ctx, task.New{Title: "bye", Status: task.StatusTodo})
@@ -143,6 +148,7 @@ func TestStoreDeleteThenGetIsNotFound(t *testing.T) {
 }
 
 func TestStoreTimesOutAsUnavailable(t *testing.T) {
+	t.Parallel()
 	s, _ := migratedStore(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()

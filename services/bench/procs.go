@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// proc is a server under test, in a process of its own like in production.
+type proc struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+// startProc starts bin with env and waits until path answers 200. It
+// returns how long that took from the start of the process.
+func startProc(bin string, args, env []string, path string) (*proc, time.Duration, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	p := &proc{addr: "127.0.0.1:" + strconv.Itoa(port)}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port), "BENCH_ADDR="+p.addr)
+	logs, err := os.CreateTemp("", "bench-server-*.log") // the logs go somewhere real, as in production
+	if err != nil {
+		return nil, 0, err
+	}
+	defer logs.Close()
+	p.cmd.Stdout, p.cmd.Stderr = logs, logs
+	start := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	ready, err := waitFor200(p.addr, path, start, 20*time.Second)
+	if err != nil {
+		p.stop()
+		out, _ := os.ReadFile(logs.Name())
+		return nil, 0, fmt.Errorf("%s: %w\n%s", bin, err, tail(string(out), 2000))
+	}
+	return p, ready, nil
+}
+
+// waitFor200 polls every half millisecond: the resolution the ready-time
+// figure needs.
+func waitFor200(addr, path string, start time.Time, within time.Duration) (time.Duration, error) {
+	client := &http.Client{Timeout: time.Second}
+	for time.Since(start) < within {
+		resp, err := client.Get("http://" + addr + path)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return time.Since(start), nil
+			}
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
+	return 0, fmt.Errorf("%s did not answer 200 within %s", path, within)
+}
+
+func (p *proc) stop() {
+	p.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// rssMB is the resident set size now; peakRSSMB the most it has been.
+func (p *proc) rssMB() float64     { return p.status("VmRSS:") }
+func (p *proc) peakRSSMB() float64 { return p.status("VmHWM:") }
+
+func (p *proc) status(field string) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.Atoi(strings.Fields(v)[0])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func run(ctx context.Context, name string, args ...string) (string, error) {
+	return runEnv(ctx, nil, name, args...)
+}
+
+func runEnv(ctx context.Context, env []string, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(string(out), 2000))
+	}
+	return string(out), nil
+}

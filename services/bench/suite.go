@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/tools/gobuild"
+)
+
+// env is what every measurement needs: the binaries and the databases.
+type env struct {
+	o         options
+	api, self string // the API binary, and this one (for the reference)
+	pgbench   string
+	small     string // database URLs
+	large     string
+	versions  []int64
+	report    *report
+}
+
+func suite(ctx context.Context, o options) error {
+	e := &env{o: o, report: newReport(o)}
+	dir, err := os.MkdirTemp("", "gantry-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := e.build(ctx, dir); err != nil {
+		return err
+	}
+	bin, err := pgtest.FindBinaries()
+	if err != nil {
+		return err
+	}
+	e.pgbench = bin.Tool("pgbench")
+	cluster, err := pgtest.StartCluster(bin)
+	if err != nil {
+		return err
+	}
+	defer cluster.Remove()
+	steps := []struct {
+		name string
+		do   func(context.Context) error
+	}{
+		{"create, migrate and seed the databases", func(ctx context.Context) error { return e.databases(ctx, cluster) }},
+		{"side by side: pgbench, the API, the reference", e.sideBySideRuns},
+		{"every endpoint", e.endpoints},
+		{"listing at two sizes", e.growth},
+		{"footprint", e.footprint},
+	}
+	for _, s := range steps {
+		start := time.Now()
+		fmt.Fprintf(os.Stderr, "bench: %s\n", s.name)
+		if err := s.do(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: %s: %s\n", s.name, time.Since(start).Round(time.Millisecond))
+	}
+	return e.report.write(o.out)
+}
+
+func (e *env) sideBySideRuns(ctx context.Context) error {
+	for run := 1; run <= e.o.runs; run++ {
+		if err := e.sideBySide(ctx, run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *env) build(ctx context.Context, dir string) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	e.api = filepath.Join(dir, "api")
+	if err := gobuild.Build(ctx, gobuild.Options{Dir: root, GOARCH: runtime.GOARCH, Out: e.api, Version: "bench"}); err != nil {
+		return err
+	}
+	e.self, err = os.Executable()
+	return err
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("run the benchmark inside the repository")
+		}
+		dir = parent
+	}
+}
+
+// databases creates, migrates (with the API's own migrate command) and
+// seeds the two databases.
+func (e *env) databases(ctx context.Context, c *pgtest.Cluster) error {
+	for _, db := range []struct {
+		name string
+		n    int
+		url  *string
+	}{{"bench_small", e.o.small, &e.small}, {"bench_large", e.o.large, &e.large}} {
+		if err := execSQL(ctx, c.URL("postgres"), "CREATE DATABASE "+db.name); err != nil {
+			return err
+		}
+		*db.url = c.URL(db.name)
+		if _, err := runEnv(ctx, []string{"DATABASE_URL=" + *db.url}, e.api, "migrate", "up"); err != nil {
+			return err
+		}
+		if err := seed(ctx, *db.url, db.n); err != nil {
+			return err
+		}
+	}
+	e.versions = make([]int64, e.o.small+1)
+	return nil
+}
+
+// apiEnv is production's configuration: JSON access logs at info, every
+// feature on. Only the pool size is set, to the same value as the
+// reference's, so the comparison is of the code and not of the pool.
+func apiEnv(dbURL string) []string {
+	return []string{"DATABASE_URL=" + dbURL, "LOG_LEVEL=info", "LOG_FORMAT=json"}
+}
+
+// sideBySide is one run of the headline: the ceiling, the API and the
+// reference, one after the other on the same database.
+func (e *env) sideBySide(ctx context.Context, run int) error {
+	var ceiling float64
+	clientCounts := []int{4, 8, 16, 64}
+	tps := make([]float64, len(clientCounts))
+	for i, c := range clientCounts {
+		var err error
+		if tps[i], err = pgbench(ctx, e.pgbench, e.small, e.o.small, c, e.o.duration); err != nil {
+			return err
+		}
+		ceiling = max(ceiling, tps[i])
+	}
+	api, err := e.measureGet(ctx, e.api, []string{"serve"}, apiEnv(e.small), "/readyz")
+	if err != nil {
+		return err
+	}
+	ref, err := e.measureGet(ctx, e.self, []string{"reference"}, []string{"DATABASE_URL=" + e.small}, "/v1/tasks/"+idOf(1))
+	if err != nil {
+		return err
+	}
+	e.report.run(run, clientCounts, tps, ceiling, api, ref)
+	fmt.Fprintf(os.Stderr, "bench: run %d: ceiling %.0f tps, api %.0f req/s (%.2f), reference %.0f req/s (api/ref %.2f)\n",
+		run, ceiling, api.RPS(), api.RPS()/ceiling, ref.RPS(), api.RPS()/ref.RPS())
+	return nil
+}
+
+func (e *env) measureGet(ctx context.Context, bin string, args, env []string, ready string) (result, error) {
+	p, _, err := startProc(bin, args, env, ready)
+	if err != nil {
+		return result{}, err
+	}
+	defer p.stop()
+	sc := getByID(e.o.conns, e.o.small)
+	return load(ctx, p.addr, e.o.conns, e.o.duration, sc.next, sc.check)
+}
+
+// endpoints measures every endpoint of the API once at full concurrency.
+func (e *env) endpoints(ctx context.Context) error {
+	p, _, err := startProc(e.api, []string{"serve"}, apiEnv(e.small), "/readyz")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	for _, sc := range []scenario{getByID(e.o.conns, e.o.small), listFirst(), listDeep(e.o.small), create(), update(e.o.conns, e.o.small, e.versions)} {
+		r, err := load(ctx, p.addr, e.o.conns, e.o.duration, sc.next, sc.check)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		e.report.endpoint(sc.name, r)
+	}
+	return nil
+}
+
+// growth compares listing latency at the two sizes, at a concurrency low
+// enough that it measures the query, not the queue.
+func (e *env) growth(ctx context.Context) error {
+	const conns = 4
+	for _, db := range []struct {
+		url string
+		n   int
+	}{{e.small, e.o.small}, {e.large, e.o.large}} {
+		p, _, err := startProc(e.api, []string{"serve"}, apiEnv(db.url), "/readyz")
+		if err != nil {
+			return err
+		}
+		for _, sc := range []scenario{listFirst(), listDeep(db.n)} {
+			r, err := load(ctx, p.addr, conns, e.o.duration, sc.next, sc.check)
+			if err != nil {
+				p.stop()
+				return err
+			}
+			e.report.growth(db.n, sc.name, r)
+		}
+		p.stop()
+	}
+	return nil
+}
+
+// footprint: memory idle and under load, start-up to ready, sizes.
+func (e *env) footprint(ctx context.Context) error {
+	var readies []time.Duration
+	for range 5 {
+		p, ready, err := startProc(e.api, []string{"serve"}, apiEnv(e.small), "/readyz")
+		if err != nil {
+			return err
+		}
+		readies = append(readies, ready)
+		p.stop()
+	}
+	slices.Sort(readies)
+	p, _, err := startProc(e.api, []string{"serve"}, apiEnv(e.small), "/readyz")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	time.Sleep(time.Second)
+	idle := p.rssMB()
+	sc := getByID(e.o.conns, e.o.small)
+	if _, err := load(ctx, p.addr, e.o.conns, e.o.duration, sc.next, sc.check); err != nil {
+		return err
+	}
+	peak := p.peakRSSMB()
+	binSize, _ := fileSize(e.api)
+	e.report.footprint(idle, peak, readies[len(readies)/2], binSize, imageSize(ctx), composeUp(ctx))
+	return nil
+}
+
+func fileSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
