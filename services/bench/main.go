@@ -19,14 +19,14 @@ import (
 )
 
 type options struct {
-	smoke     bool
-	runs      int
-	duration  time.Duration
-	conns     int
-	small     int
-	large     int
-	out       string
-	skipLarge bool
+	smoke    bool
+	runs     int
+	duration time.Duration
+	conns    int
+	small    int
+	large    int
+	out      string
+	headline bool
 }
 
 func main() {
@@ -45,6 +45,7 @@ func main() {
 	flag.IntVar(&o.small, "tasks", 10_000, "tasks in the main database")
 	flag.IntVar(&o.large, "large", 1_000_000, "tasks in the database of the growth measurement")
 	flag.StringVar(&o.out, "o", "", "also write the report to this file")
+	flag.BoolVar(&o.headline, "headline", false, "measure only the side-by-side GET by id")
 	flag.Parse()
 	if o.smoke {
 		o.runs, o.duration, o.small, o.large = 1, 2*time.Second, 1_000, 20_000

@@ -54,6 +54,9 @@ func suite(ctx context.Context, o options) error {
 		{"listing at two sizes", e.growth},
 		{"footprint", e.footprint},
 	}
+	if o.headline {
+		steps = steps[:2]
+	}
 	for _, s := range steps {
 		start := time.Now()
 		fmt.Fprintf(os.Stderr, "bench: %s\n", s.name)

@@ -156,7 +156,7 @@ func LatestVersion() uint {
 type migrateLog struct{ log *slog.Logger }
 
 func (l migrateLog) Printf(format string, v ...any) {
-	l.log.Info(strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "migrate")
+	l.log.Info(strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
 func (l migrateLog) Verbose() bool { return false }
