@@ -27,7 +27,9 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, stderr)
+	logs := newLogBuffer(stderr)
+	defer logs.Close()
+	log := newLogger(cfg, logs)
 	pool, err := postgres.NewPool(ctx, cfg.DatabaseURL.Reveal())
 	if err != nil {
 		return &config.Error{Var: "DATABASE_URL", Msg: "is not a valid PostgreSQL connection string"}

@@ -14,13 +14,14 @@ import (
 // Store is the PostgreSQL task.Store.
 type Store struct {
 	pool *pgxpool.Pool
+	gets *getBatcher
 }
 
 var _ task.Store = (*Store)(nil)
 
 // NewStore returns a Store on pool; it does not own the pool.
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool}
+	return &Store{pool: pool, gets: newGetBatcher(pool)}
 }
 
 // columns is every column in the order scanTask reads them. Listing them,
@@ -41,10 +42,10 @@ func (s *Store) Create(ctx context.Context, n task.New) (task.Task, error) {
 
 const sqlGet = `SELECT ` + columns + ` FROM tasks WHERE id = $1`
 
-// Get returns one task, or a NotFound error.
+// Get returns one task, or a NotFound error. Concurrent Gets share
+// queries when the pool is busy (see getBatcher).
 func (s *Store) Get(ctx context.Context, id task.ID) (task.Task, error) {
-	t, err := scanTask(s.pool.QueryRow(ctx, sqlGet, uuidArg(id)))
-	return t, classify(err, "get task")
+	return s.gets.get(ctx, id)
 }
 
 const sqlDelete = `DELETE FROM tasks WHERE id = $1 AND ($2::bigint = 0 OR version = $2)`

@@ -1,0 +1,105 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/services/internal/postgres"
+	"github.com/gantry-dev/gantry/services/internal/task"
+)
+
+// storeWithPool returns a Store whose pool has at most conns connections,
+// so that a few concurrent Gets are enough to make them share queries.
+func storeWithPool(t *testing.T, conns int) (*postgres.Store, func() int64) {
+	t.Helper()
+	url := pgtest.DB(t)
+	migrateUp(t, url)
+	pool, err := postgres.NewPool(context.Background(), fmt.Sprintf("%s&pool_max_conns=%d", url, conns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return postgres.NewStore(pool), func() int64 { return pool.Stat().AcquireCount() }
+}
+
+func TestConcurrentGetsShareQueriesAndEachGetsItsOwnAnswer(t *testing.T) {
+	t.Parallel()
+	s, acquires := storeWithPool(t, 1)
+	ctx := context.Background()
+	var created []task.Task
+	for i := range 20 {
+		tk, err := s.Create(ctx, task.New{Title: fmt.Sprintf("task %d", i), Status: task.StatusTodo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created = append(created, tk)
+	}
+	missing := task.ID{0xff}
+	before := acquires()
+
+	const callers = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Go(func() {
+			if i%10 == 9 { // some ask for a task that does not exist
+				if _, err := s.Get(ctx, missing); task.KindOf(err) != task.NotFound {
+					errs <- fmt.Errorf("missing task: %v", err)
+				}
+				return
+			}
+			want := created[i%len(created)] // and many ask for the same one
+			got, err := s.Get(ctx, want.ID)
+			if err != nil || got.ID != want.ID || got.Title != want.Title {
+				errs <- fmt.Errorf("caller %d got %+v, %v; want %s", i, got, err, want.Title)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if queries := acquires() - before; queries >= callers {
+		t.Errorf("%d queries for %d concurrent Gets on a one-connection pool: nothing was shared", queries, callers)
+	} else {
+		t.Logf("%d concurrent Gets took %d queries", callers, queries)
+	}
+}
+
+func TestAGetWhoseCallerGivesUpReturnsAtOnceWithoutFailingTheOthers(t *testing.T) {
+	t.Parallel()
+	s, _ := storeWithPool(t, 1)
+	ctx := context.Background()
+	tk, _ := s.Create(ctx, task.New{Title: "x", Status: task.StatusTodo})
+
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			c := ctx
+			if i%2 == 0 {
+				c = canceled
+			}
+			_, err := s.Get(c, tk.ID)
+			switch {
+			case c == canceled && err == nil:
+				// it may have been answered before it noticed: fine
+			case c == ctx && err != nil:
+				t.Errorf("a patient caller failed: %v", err)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Gets hang")
+	}
+}
