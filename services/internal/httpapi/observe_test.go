@@ -104,3 +104,9 @@ func TestAPanickingHandlerIsA500ProblemAndTheServerLives(t *testing.T) {
 	}
 	decodeProblem(t, w)
 }
+
+func TestTheCanonicalHeaderKeysAreRight(t *testing.T) {
+	if http.CanonicalHeaderKey(requestIDHeader) != requestIDKey || http.CanonicalHeaderKey("ETag") != "Etag" {
+		t.Fatal("a header set directly in the map would be invisible to Header.Get")
+	}
+}

@@ -53,17 +53,19 @@ func etag(t task.Task) string {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// jsonType is shared by every response: net/http only reads header values.
+var jsonType = []string{"application/json"}
+
 // writeJSON encodes v into a pooled buffer first, so an encoding failure
-// can still become a clean 500 and the response gets a Content-Length.
+// can still become a clean 500. net/http adds the Content-Length itself, as
+// the whole body arrives in one Write.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err

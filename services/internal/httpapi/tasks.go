@@ -119,7 +119,7 @@ func (a *api) deleteTask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) writeTask(w http.ResponseWriter, r *http.Request, status int, t task.Task) {
-	w.Header().Set("ETag", etag(t))
+	w.Header()["Etag"] = []string{etag(t)} // the canonical form of ETag
 	a.write(w, r, status, toJSON(t))
 }
 

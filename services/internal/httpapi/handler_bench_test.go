@@ -1,0 +1,36 @@
+package httpapi
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/task"
+)
+
+// BenchmarkGetTask measures the handler path of GET /v1/tasks/{id} without
+// the network or the database: the middleware, routing, metrics, access
+// log and JSON. go test -run '^$' -bench GetTask -benchmem ./services/internal/httpapi
+func BenchmarkGetTask(b *testing.B) {
+	store := newMemStore()
+	tk, _ := store.Create(context.Background(), task.New{Title: "benchmark", Status: task.StatusTodo})
+	ready := NewReadiness(okPinger{})
+	ready.SetConnected()
+	h := New(Options{
+		Store: store, Ready: ready, RequestTimeout: 5 * time.Second,
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), // info: the access log is on
+	})
+	req := httptest.NewRequest(http.MethodGet, "/v1/tasks/"+tk.ID.String(), nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code)
+		}
+	}
+}
