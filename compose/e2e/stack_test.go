@@ -1,8 +1,9 @@
 // Package e2e tests compose/compose.yaml under a real Docker engine: every
 // promise the stack makes, checked against the real file, the real images
-// and real containers. It needs the images built first (see compose/e2e/run)
-// and runs only with GANTRY_E2E=1, because it takes minutes and a Docker
-// engine; without it the tests skip and say so.
+// and real containers. Those tests need the images built first (see
+// compose/e2e/run) and run only with GANTRY_E2E=1, because they take
+// minutes and a Docker engine; without it they skip and say so. The tests
+// of compose/init-secrets need neither and always run.
 package e2e
 
 import (
