@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -130,5 +131,24 @@ func TestARootfsOfAnotherDebianReleaseIsRefused(t *testing.T) {
 	_, err := fromRootfs(rootfs(t, "12"))
 	if err == nil || !strings.Contains(err.Error(), `"12"`) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestHostBaseTakesThisMachinesCertificatesAndZones(t *testing.T) {
+	if _, err := os.Stat("/usr/share/zoneinfo/UTC"); err != nil {
+		t.Skip("SKIPPING: this machine has no /usr/share/zoneinfo (apt-get install tzdata)")
+	}
+	base, err := hostBase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, e := range base {
+		names[e.Name] = true
+	}
+	for _, want := range []string{"etc/passwd", "etc/ssl/certs/ca-certificates.crt", "usr/share/zoneinfo/UTC", "home/nonroot/"} {
+		if !names[want] {
+			t.Errorf("the host base lacks %s", want)
+		}
 	}
 }
