@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -93,11 +94,12 @@ func (b *getBatcher) run(batch []*getCall) {
 	}
 }
 
-// query runs one batch. Its context keeps the first caller's deadline but
-// not its cancellation: one client hanging up must not fail the others.
+// query runs one batch. Its context has the latest deadline of its callers
+// and none of their cancellations: one client hanging up, or one whose
+// time is up, must not fail the others.
 func (b *getBatcher) query(batch []*getCall) {
 	ctx := context.WithoutCancel(batch[0].ctx)
-	if d, ok := batch[0].ctx.Deadline(); ok {
+	if d, ok := latestDeadline(batch); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, d)
 		defer cancel()
@@ -121,6 +123,22 @@ func (b *getBatcher) query(batch []*getCall) {
 		}
 		close(c.done)
 	}
+}
+
+// latestDeadline is ok only if every caller has a deadline: one without
+// would wait as long as it takes.
+func latestDeadline(batch []*getCall) (time.Time, bool) {
+	var latest time.Time
+	for _, c := range batch {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			return time.Time{}, false
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return latest, true
 }
 
 func (b *getBatcher) many(ctx context.Context, batch []*getCall) (map[task.ID]task.Task, error) {

@@ -103,3 +103,26 @@ func TestAGetWhoseCallerGivesUpReturnsAtOnceWithoutFailingTheOthers(t *testing.T
 		t.Fatal("Gets hang")
 	}
 }
+
+func TestCallersWhoseTimeIsUpDoNotFailTheBatchTheyShare(t *testing.T) {
+	t.Parallel()
+	s, _ := storeWithPool(t, 1)
+	tk, _ := s.Create(context.Background(), task.New{Title: "x", Status: task.StatusTodo})
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	patient, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if i%2 == 0 {
+				s.Get(expired, tk.ID)
+				return
+			}
+			if _, err := s.Get(patient, tk.ID); err != nil {
+				t.Errorf("a caller with time left failed: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}
