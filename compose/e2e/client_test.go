@@ -1,15 +1,14 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 type response struct {
@@ -60,29 +59,7 @@ func mustCall(t *testing.T, base, method, path, body string, want int, headers .
 // slowPost sends a POST whose body trickles in over d: a request that is
 // in flight for that long, with no test-only endpoint in the service.
 func slowPost(addr string, d time.Duration) <-chan string {
-	done := make(chan string, 1)
-	go func() {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			done <- "dial: " + err.Error()
-			return
-		}
-		defer conn.Close()
-		body := `{"title":"written while stopping"}`
-		fmt.Fprintf(conn, "POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
-		for i := range len(body) {
-			conn.Write([]byte{body[i]})
-			time.Sleep(d / time.Duration(len(body)))
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			done <- "read: " + err.Error()
-			return
-		}
-		resp.Body.Close()
-		done <- resp.Status
-	}()
-	return done
+	return loopback.SlowPost(addr, "/v1/tasks", `{"title":"written while stopping"}`, d)
 }
 
 // waitStatus polls path until it answers want.

@@ -14,11 +14,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gantry-dev/gantry/tools/gobuild"
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // Password is what every stack here runs with: each character is one that
@@ -45,12 +47,15 @@ type stack struct {
 	project string
 	dir     string
 	port    string // GANTRY_API_PORT, a port or a range
-	env     []string
 }
 
 func repoRoot(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	t.Helper()
+	root, err := gobuild.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // newStack prepares a project whose secrets compose/init-secrets writes
@@ -112,7 +117,6 @@ func (s *stack) run(args ...string) (string, error) {
 	base := []string{"compose", "-p", s.project, "-f", filepath.Join(repoRoot(s.t), "compose", "compose.yaml"), "--project-directory", s.dir}
 	cmd := exec.Command("docker", append(base, args...)...)
 	cmd.Env = append(os.Environ(), "GANTRY_API_IMAGE="+apiImage, "GANTRY_POSTGRES_IMAGE="+postgresImage, "GANTRY_API_PORT="+s.port)
-	cmd.Env = append(cmd.Env, s.env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -213,12 +217,11 @@ func (s *stack) waitHealth(service, want string, within time.Duration) container
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 func (s *stack) base() string { return fmt.Sprintf("http://127.0.0.1:%s", s.port) }

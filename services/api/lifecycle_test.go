@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 func TestAServerStartedBeforeItsDatabaseBecomesReadyOnceTheDatabaseIsUp(t *testing.T) {
@@ -81,33 +80,10 @@ func TestADatabaseOutageGives503AndTheServerRecoversWithoutARestart(t *testing.T
 	}
 }
 
-// slowPost starts a POST whose body trickles in over d, a real in-flight
-// request without a test-only endpoint. It returns the status.
+// slowPost starts a POST whose body trickles in over d: a real in-flight
+// request without a test-only endpoint. It delivers the status.
 func slowPost(base string, d time.Duration) <-chan string {
-	done := make(chan string, 1)
-	go func() {
-		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-		if err != nil {
-			done <- "dial: " + err.Error()
-			return
-		}
-		defer conn.Close()
-		body := `{"title":"written during shutdown"}`
-		fmt.Fprintf(conn, "POST /v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
-		step := d / time.Duration(len(body))
-		for i := range len(body) {
-			conn.Write([]byte{body[i]})
-			time.Sleep(step)
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			done <- "read: " + err.Error()
-			return
-		}
-		resp.Body.Close()
-		done <- resp.Status
-	}()
-	return done
+	return loopback.SlowPost(strings.TrimPrefix(base, "http://"), "/v1/tasks", `{"title":"written during shutdown"}`, d)
 }
 
 func TestShutdownLetsAnInFlightRequestFinishAndReturnsNil(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // TestMain doubles as the real program when GANTRY_API_MAIN is set, so
@@ -51,12 +51,11 @@ func envFrom(m map[string]string) func(string) string {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // server is the real program serving in-process.

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gantry-dev/gantry/tools/gobuild"
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // measured is a figure, or why it could not be taken on this machine.
@@ -53,7 +56,7 @@ func composeUp(ctx context.Context) measured {
 			return measured{why: "no Docker, or no " + img + " image"}
 		}
 	}
-	root, err := repoRoot()
+	root, err := gobuild.FindRoot(".")
 	if err != nil {
 		return measured{why: err.Error()}
 	}
@@ -65,7 +68,7 @@ func composeUp(ctx context.Context) measured {
 	if _, err := runEnv(ctx, []string{"GANTRY_SECRETS_DIR=" + filepath.Join(dir, "secrets")}, filepath.Join(root, "compose", "init-secrets")); err != nil {
 		return measured{why: err.Error()}
 	}
-	port, _ := freePort()
+	port, _ := loopback.FreePort()
 	env := []string{"GANTRY_POSTGRES_IMAGE=" + pg, "GANTRY_API_IMAGE=" + apiImage(), "GANTRY_API_PORT=" + strconv.Itoa(port)}
 	compose := func(args ...string) (string, error) {
 		base := []string{"compose", "-p", "gantry-bench", "-f", filepath.Join(root, "compose", "compose.yaml"), "--project-directory", dir}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -40,9 +39,6 @@ func (r result) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds()
 func load(ctx context.Context, addr string, conns int, d time.Duration, next request, ok check) (result, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	// One thread, like wrk -t1: a second one mostly spins looking for work
-	// and takes CPU from the servers being measured.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	lat := make([][]time.Duration, conns)
 	errs := make([]int, conns)
 	var firstErr error

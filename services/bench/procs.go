@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // proc is a server under test, in a process of its own like in production.
@@ -21,7 +22,7 @@ type proc struct {
 // startProc starts bin with env and waits until path answers 200. It
 // returns how long that took from the start of the process.
 func startProc(bin string, args, env []string, path string) (*proc, time.Duration, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -92,15 +93,6 @@ func (p *proc) status(field string) float64 {
 		}
 	}
 	return 0
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func tail(s string, n int) string {

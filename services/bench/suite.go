@@ -78,7 +78,7 @@ func (e *env) sideBySideRuns(ctx context.Context) error {
 }
 
 func (e *env) build(ctx context.Context, dir string) error {
-	root, err := repoRoot()
+	root, err := gobuild.FindRoot(".")
 	if err != nil {
 		return err
 	}
@@ -88,23 +88,6 @@ func (e *env) build(ctx context.Context, dir string) error {
 	}
 	e.self, err = os.Executable()
 	return err
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("run the benchmark inside the repository")
-		}
-		dir = parent
-	}
 }
 
 // databases creates, migrates (with the API's own migrate command) and
@@ -131,8 +114,7 @@ func (e *env) databases(ctx context.Context, c *pgtest.Cluster) error {
 }
 
 // apiEnv is production's configuration: JSON access logs at info, every
-// feature on. Only the pool size is set, to the same value as the
-// reference's, so the comparison is of the code and not of the pool.
+// feature on, and the default pool, as the reference has.
 func apiEnv(dbURL string) []string {
 	return []string{"DATABASE_URL=" + dbURL, "LOG_LEVEL=info", "LOG_FORMAT=json"}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -65,4 +66,23 @@ func Build(ctx context.Context, o Options) error {
 		return fmt.Errorf("go %s: %v\n%s", strings.Join(Args(o), " "), err, out)
 	}
 	return nil
+}
+
+// FindRoot returns the repository root: the nearest directory at or above
+// dir that holds go.mod. Tools and tests find the files they check from it.
+func FindRoot(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod at or above %s: run this inside the repository", dir)
+		}
+		dir = parent
+	}
 }

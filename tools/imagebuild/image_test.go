@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -30,22 +31,12 @@ func rootfs(t *testing.T, versionID string) *bytes.Reader {
 		"./bin/sh":                            "#!",
 		"./usr/bin/apt":                       "ELF",
 	}
-	for _, name := range slices.Sorted(mapsKeys(files)) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg})
 		tw.Write([]byte(files[name]))
 	}
 	tw.Close()
 	return bytes.NewReader(buf.Bytes())
-}
-
-func mapsKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func TestTheImageTakesItsConfigurationFromTheSpec(t *testing.T) {

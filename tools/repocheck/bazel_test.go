@@ -18,26 +18,16 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gantry-dev/gantry/tools/gobuild"
+	"github.com/gantry-dev/gantry/tools/ocispec"
 )
 
-// repoRoot is the nearest directory at or above the working directory that
-// holds go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := gobuild.FindRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // parseStarlark parses a file of the repository (rel is slash-separated).
@@ -380,34 +370,29 @@ func TestLabelsNameTargetsThatExist(t *testing.T) {
 	}
 }
 
-// image is what oci/BUILD.bazel says about the image.
+// image is what oci/BUILD.bazel says about the image: the settings
+// tools/ocispec reads for the image tool, and the layer.
 type image struct {
-	entrypoint, cmd, exposedPorts []string
-	user, workdir, loadTag        string
-	layerMtree                    []string
+	ocispec.Spec
+	loadTag    string
+	layerMtree []string
 }
 
 func readImage(t *testing.T) image {
 	t.Helper()
-	f := parseStarlark(t, "oci/BUILD.bazel")
-	img := rule(t, f, "oci_image", "image")
-	load := rule(t, f, "oci_load", "load")
-	layer := rule(t, f, "tar", "api_layer")
-	tags := load.AttrStrings("repo_tags")
-	if len(tags) == 0 {
-		t.Fatal("oci/BUILD.bazel: oci_load \"load\" needs a literal repo_tags list")
+	root := repoRoot(t)
+	spec, err := ocispec.Load(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	im := image{
-		entrypoint:   img.AttrStrings("entrypoint"),
-		cmd:          img.AttrStrings("cmd"),
-		exposedPorts: img.AttrStrings("exposed_ports"),
-		user:         img.AttrString("user"),
-		workdir:      img.AttrString("workdir"),
-		loadTag:      tags[0],
-		layerMtree:   layer.AttrStrings("mtree"),
+	tag, err := ocispec.LoadTag(root)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(im.entrypoint) == 0 || im.user == "" || im.workdir == "" || len(im.exposedPorts) == 0 {
-		t.Fatalf("oci/BUILD.bazel: the image needs literal entrypoint, user, workdir and exposed_ports; got %+v", im)
+	layer := rule(t, parseStarlark(t, ocispec.File), "tar", "api_layer")
+	im := image{Spec: spec, loadTag: tag, layerMtree: layer.AttrStrings("mtree")}
+	if im.Workdir == "" || len(im.ExposedPorts) == 0 {
+		t.Fatalf("%s: the image needs literal entrypoint, user, workdir and exposed_ports; got %+v", ocispec.File, im.Spec)
 	}
 	return im
 }
@@ -442,19 +427,19 @@ func TestImageLayerAndStructureTestAgree(t *testing.T) {
 	for _, fe := range st.FileExistenceTests {
 		shouldExist[fe.Path] = fe.ShouldExist
 	}
-	binary := im.entrypoint[0]
+	binary := im.Entrypoint[0]
 	var ports []string
-	for _, p := range im.exposedPorts {
+	for _, p := range im.ExposedPorts {
 		ports = append(ports, portNumber(p))
 	}
 	tests := []struct {
 		name      string
 		got, want any
 	}{
-		{"the structure test expects the entrypoint", st.MetadataTest.Entrypoint, im.entrypoint},
-		{"the structure test expects the cmd", st.MetadataTest.Cmd, im.cmd},
-		{"the structure test expects the user", st.MetadataTest.User, im.user},
-		{"the structure test expects the workdir", st.MetadataTest.Workdir, im.workdir},
+		{"the structure test expects the entrypoint", st.MetadataTest.Entrypoint, im.Entrypoint},
+		{"the structure test expects the cmd", st.MetadataTest.Cmd, im.Cmd},
+		{"the structure test expects the user", st.MetadataTest.User, im.User},
+		{"the structure test expects the workdir", st.MetadataTest.Workdir, im.Workdir},
 		{"the structure test expects the exposed ports", st.MetadataTest.ExposedPorts, ports},
 		{"the structure test expects the binary to exist", shouldExist[binary], true},
 		{"the structure test expects no /bin/sh", shouldExist["/bin/sh"], false},
@@ -782,7 +767,7 @@ func TestComposeRunsTheImageAsBuilt(t *testing.T) {
 	im := readImage(t)
 	api := readComposeAPI(t)
 	exposed := map[string]bool{}
-	for _, p := range im.exposedPorts {
+	for _, p := range im.ExposedPorts {
 		exposed[portNumber(p)] = true
 	}
 
@@ -792,30 +777,30 @@ func TestComposeRunsTheImageAsBuilt(t *testing.T) {
 		}
 	})
 	t.Run("compose runs as the image's user", func(t *testing.T) {
-		if api.User != im.user {
-			t.Errorf("compose user %q, image user %q", api.User, im.user)
+		if api.User != im.User {
+			t.Errorf("compose user %q, image user %q", api.User, im.User)
 		}
 	})
 	t.Run("compose keeps the image's entrypoint and working directory", func(t *testing.T) {
-		if len(api.Entrypoint) > 0 && !slices.Equal(api.Entrypoint, im.entrypoint) {
-			t.Errorf("compose entrypoint %q, image %q", api.Entrypoint, im.entrypoint)
+		if len(api.Entrypoint) > 0 && !slices.Equal(api.Entrypoint, im.Entrypoint) {
+			t.Errorf("compose entrypoint %q, image %q", api.Entrypoint, im.Entrypoint)
 		}
-		if api.WorkingDir != "" && api.WorkingDir != im.workdir {
-			t.Errorf("compose working_dir %q, image %q", api.WorkingDir, im.workdir)
+		if api.WorkingDir != "" && api.WorkingDir != im.Workdir {
+			t.Errorf("compose working_dir %q, image %q", api.WorkingDir, im.Workdir)
 		}
 	})
 	t.Run("compose's api runs the image's default command", func(t *testing.T) {
-		if len(api.Command) > 0 && !slices.Equal(api.Command, im.cmd) {
-			t.Errorf("compose command %q, image cmd %q", api.Command, im.cmd)
+		if len(api.Command) > 0 && !slices.Equal(api.Command, im.Cmd) {
+			t.Errorf("compose command %q, image cmd %q", api.Command, im.Cmd)
 		}
 	})
 	t.Run("the healthcheck execs the entrypoint's binary without a shell", func(t *testing.T) {
 		test := api.Healthcheck.Test
 		if len(test) < 3 || test[0] != "CMD" {
-			t.Fatalf("healthcheck test %q: want [\"CMD\", %q, \"healthcheck\", ...]; the image has no shell for CMD-SHELL", test, im.entrypoint[0])
+			t.Fatalf("healthcheck test %q: want [\"CMD\", %q, \"healthcheck\", ...]; the image has no shell for CMD-SHELL", test, im.Entrypoint[0])
 		}
-		if test[1] != im.entrypoint[0] || test[2] != "healthcheck" {
-			t.Errorf("healthcheck test %q: want it to run %q healthcheck", test, im.entrypoint[0])
+		if test[1] != im.Entrypoint[0] || test[2] != "healthcheck" {
+			t.Errorf("healthcheck test %q: want it to run %q healthcheck", test, im.Entrypoint[0])
 		}
 	})
 	t.Run("every published container port is one the image exposes", func(t *testing.T) {
@@ -824,7 +809,7 @@ func TestComposeRunsTheImageAsBuilt(t *testing.T) {
 		}
 		for _, p := range api.Ports {
 			if !exposed[portNumber(p.container)] {
-				t.Errorf("compose publishes container port %q; the image exposes %q", p.container, im.exposedPorts)
+				t.Errorf("compose publishes container port %q; the image exposes %q", p.container, im.ExposedPorts)
 			}
 		}
 	})

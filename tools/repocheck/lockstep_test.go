@@ -523,6 +523,11 @@ func lockstepEdit(t *testing.T, dir, rel, re, repl string) {
 }
 
 // lockstepOther is a number other than n ("17" -> "18").
+// lockstepReplace is a drift case's edit: lockstepEdit of one file.
+func lockstepReplace(rel, re, repl string) func(*testing.T, string) {
+	return func(t *testing.T, dir string) { lockstepEdit(t, dir, rel, re, repl) }
+}
+
 func lockstepOther(n string) string {
 	i, _ := strconv.Atoi(n)
 	return strconv.Itoa(i + 1)
@@ -579,9 +584,7 @@ func TestLockstepChecksFailOnDrift(t *testing.T) {
 		},
 		{
 			drift: "MODULE.bazel downloads a Go SDK of its own",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "MODULE.bazel", `go_sdk\.from_file\([^)]*\)`, `go_sdk.download(version = "1.25.0")`)
-			},
+			edit:  lockstepReplace("MODULE.bazel", `go_sdk\.from_file\([^)]*\)`, `go_sdk.download(version = "1.25.0")`),
 			fails: "MODULE.bazel takes the Go SDK from go.mod and nowhere else", names: "change MODULE.bazel",
 		},
 		{
@@ -606,58 +609,42 @@ func TestLockstepChecksFailOnDrift(t *testing.T) {
 		},
 		{
 			drift: "compose moves to the next Postgres major alone",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "compose/compose.yaml", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther)
-			},
+			edit:  lockstepReplace("compose/compose.yaml", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther),
 			fails: "the test Postgres image's Major is compose's", names: "change tools/pgimage/main.go",
 		},
 		{
 			drift: "compose moves to the next Postgres major, the scripts stay",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "compose/compose.yaml", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther)
-			},
+			edit:  lockstepReplace("compose/compose.yaml", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther),
 			fails: "every other file naming a Postgres major names compose's", names: "change tools/pgimage/build.sh",
 		},
 		{
 			drift: "tools/pgimage/main.go moves to another major",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "tools/pgimage/main.go", `const Major = "\d+"`, `const Major = "`+pgOther+`"`)
-			},
+			edit:  lockstepReplace("tools/pgimage/main.go", `const Major = "\d+"`, `const Major = "`+pgOther+`"`),
 			fails: "the test Postgres image's Major is compose's", names: "change tools/pgimage/main.go",
 		},
 		{
 			drift: "CI's service runs another Postgres",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, ".github/workflows/ci.yml", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther)
-			},
+			edit:  lockstepReplace(".github/workflows/ci.yml", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther),
 			fails: "every other file naming a Postgres major names compose's", names: "change .github/workflows/ci.yml",
 		},
 		{
 			drift: "the e2e suite defaults to another Postgres",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "compose/e2e/stack_test.go", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther)
-			},
+			edit:  lockstepReplace("compose/e2e/stack_test.go", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther),
 			fails: "every other file naming a Postgres major names compose's", names: "change compose/e2e/stack_test.go",
 		},
 		{
 			drift: "MODULE.bazel moves to another distroless Debian",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "MODULE.bazel", `static-debian`+debian+`\b`, "static-debian"+debianOther)
-			},
+			edit:  lockstepReplace("MODULE.bazel", `static-debian`+debian+`\b`, "static-debian"+debianOther),
 			fails: "the image tool's Debian is the distroless base's", names: "change tools/imagebuild/base.go",
 		},
 		{
 			drift: "MODULE.bazel moves to another Debian, the rootfs stays",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "MODULE.bazel", `static-debian`+debian+`\b`, "static-debian"+debianOther)
-			},
+			edit:  lockstepReplace("MODULE.bazel", `static-debian`+debian+`\b`, "static-debian"+debianOther),
 			fails: "the Debian the scripts debootstrap is the distroless base's", names: "change tools/pgimage/build.sh",
 		},
 		{
 			drift: "tools/imagebuild/base.go moves to another Debian",
-			edit: func(t *testing.T, dir string) {
-				lockstepEdit(t, dir, "tools/imagebuild/base.go", `const debianRelease = "\d+"`, `const debianRelease = "`+debianOther+`"`)
-			},
+			edit:  lockstepReplace("tools/imagebuild/base.go", `const debianRelease = "\d+"`, `const debianRelease = "`+debianOther+`"`),
 			fails: "the image tool's Debian is the distroless base's", names: "change tools/imagebuild/base.go",
 		},
 	}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // Binaries are the PostgreSQL server programs a cluster needs.
@@ -174,7 +176,7 @@ func (c *Cluster) Start() error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		if c.Port == 0 || attempt > 0 {
-			if c.Port, err = freePort(); err != nil {
+			if c.Port, err = loopback.FreePort(); err != nil {
 				return err
 			}
 		}
@@ -214,13 +216,4 @@ func (c *Cluster) URL(db string) string {
 		RawQuery: "sslmode=disable",
 	}
 	return u.String()
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -87,11 +87,11 @@ func CreateDB(t testing.TB, adminURL string) string {
 	t.Cleanup(func() {
 		execSQL(t, adminURL, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
-	return WithDatabase(t, adminURL, name)
+	return withDatabase(t, adminURL, name)
 }
 
-// WithDatabase returns adminURL pointing at database name instead.
-func WithDatabase(t testing.TB, adminURL, name string) string {
+// withDatabase returns adminURL pointing at database name instead.
+func withDatabase(t testing.TB, adminURL, name string) string {
 	t.Helper()
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

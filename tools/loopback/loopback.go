@@ -1,0 +1,51 @@
+// Package loopback gives tests and benchmarks what they need on 127.0.0.1:
+// a free port, and an HTTP request that stays in flight as long as asked,
+// which is how Gantry proves a graceful shutdown without a test-only slow
+// endpoint in the service.
+package loopback
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// SlowPost sends POST path to addr (host:port) with a JSON body that
+// trickles in over d, one byte at a time, and delivers the response's
+// status line ("201 Created"), or what went wrong, on the channel.
+func SlowPost(addr, path, body string, d time.Duration) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			done <- "dial: " + err.Error()
+			return
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, len(body))
+		for i := range len(body) {
+			conn.Write([]byte{body[i]})
+			time.Sleep(d / time.Duration(len(body)))
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			done <- "read: " + err.Error()
+			return
+		}
+		resp.Body.Close()
+		done <- resp.Status
+	}()
+	return done
+}
