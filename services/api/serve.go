@@ -86,8 +86,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 
 // defaultGOGC replaces Go's 100 when GOGC is unset. The live heap is a few
 // megabytes and nearly all garbage is per request, so at 100 the collector
-// ran many times a second under load; at 400 it costs about a tenth less
-// CPU per request (BENCHMARKS.md) for some 12 MB more at peak. GOGC and
+// ran many times a second under load; at 400 GETs ran 10 to 18% faster
+// (BENCHMARKS.md) for about 11 MB more at peak. GOGC and
 // GOMEMLIMIT still override it, as in any Go program.
 const defaultGOGC = 400
 

@@ -5,7 +5,7 @@
 // what hold on a noisy two-core machine where the load generator, the
 // server and PostgreSQL share the CPU. See BENCHMARKS.md.
 //
-//	go run ./services/bench            # the full suite, about 10 minutes
+//	go run ./services/bench            # the full suite (-runs 5: about 7 minutes here)
 //	go run ./services/bench -smoke     # seconds: it starts, measures, prints
 package main
 
@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"time"
 )
 
@@ -31,9 +32,9 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "reference" { // the bare server, as a child process
-		if err := reference(os.Getenv("BENCH_ADDR"), os.Getenv("DATABASE_URL")); err != nil {
-			fmt.Fprintln(os.Stderr, "reference:", err)
+	if len(os.Args) > 1 && (os.Args[1] == "reference" || os.Args[1] == "seed") {
+		if err := helper(os.Args[1]); err != nil {
+			fmt.Fprintln(os.Stderr, os.Args[1]+":", err)
 			os.Exit(1)
 		}
 		return
@@ -61,4 +62,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+}
+
+// helper runs the suite's pieces on their own, for A/B comparisons with
+// wrk (services/bench/ab): "reference" serves the bare server on
+// BENCH_ADDR, "seed" fills the migrated database at DATABASE_URL with
+// BENCH_TASKS tasks (default 10000) as the suite does.
+func helper(name string) error {
+	dbURL := os.Getenv("DATABASE_URL")
+	if name == "reference" {
+		return reference(os.Getenv("BENCH_ADDR"), dbURL)
+	}
+	n := 10_000
+	if v := os.Getenv("BENCH_TASKS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("BENCH_TASKS: %w", err)
+		}
+	}
+	return seed(context.Background(), dbURL, n)
 }
