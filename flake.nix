@@ -96,6 +96,10 @@
             # it downloads the Go SDK that go.mod names, as under bazelisk.
             bazel
             pkgs.bazel-buildtools # buildifier, buildozer
+            # nixpkgs' gazelle release may lag MODULE.bazel's; the BUILD
+            # files are what `bazel run //:gazelle` (MODULE.bazel's release)
+            # or .ci/bazel-check (the same release, from the Go proxy)
+            # writes, and //:gazelle_test holds them to it.
             pkgs.bazel-gazelle
             # Go, for `go test`, editors and linters outside Bazel
             go
