@@ -60,8 +60,8 @@ func config(spec ocispec.Spec) v1.Config {
 	return c
 }
 
-// report prints what was built: the tag, the digests and the size that
-// `docker images` will show (uncompressed layers).
+// report prints what was built: the tag, the digests and the size of the
+// uncompressed layers (ociarchive.Size).
 func report(w io.Writer, ref name.Tag, img v1.Image) error {
 	digest, err := img.Digest()
 	if err != nil {

@@ -83,7 +83,9 @@ func Load(ctx context.Context, tag name.Tag, img v1.Image, stderr io.Writer) err
 	return nil
 }
 
-// Size is the sum of the uncompressed layers: what `docker images` shows.
+// Size is the sum of the uncompressed layer tars, headers and padding
+// included: the image's uncompressed size as a registry or `docker save`
+// has it. `docker images` shows less: Docker 20.10 counts file contents.
 func Size(img v1.Image) (int64, error) {
 	layers, err := img.Layers()
 	if err != nil {

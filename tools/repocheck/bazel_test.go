@@ -522,8 +522,9 @@ func TestGoSDKComesFromAFullToolchainVersionInGoMod(t *testing.T) {
 }
 
 // Bazel stamps the same variables that tools/gobuild sets, from keys
-// tools/workspace_status.sh prints, and strips the binary as gobuild does.
-func TestBinaryIsStampedAndStrippedLikeGobuild(t *testing.T) {
+// tools/workspace_status.sh prints, and tags and strips the binary as
+// gobuild does.
+func TestBinaryIsStampedTaggedAndStrippedLikeGobuild(t *testing.T) {
 	api := rule(t, parseStarlark(t, "services/api/BUILD.bazel"), "go_binary", "api")
 	xdefs := stringDict(t, api, "x_defs")
 	var keys []string
@@ -580,6 +581,14 @@ func TestBinaryIsStampedAndStrippedLikeGobuild(t *testing.T) {
 	t.Run("the binary is pure and static, as gobuild's CGO_ENABLED=0", func(t *testing.T) {
 		if api.AttrString("pure") != "on" || api.AttrString("static") != "on" {
 			t.Errorf("pure = %q, static = %q; want both \"on\"", api.AttrString("pure"), api.AttrString("static"))
+		}
+	})
+	t.Run("the binary has gobuild's build tags", func(t *testing.T) {
+		if got := api.AttrStrings("gotags"); !slices.Equal(got, gobuild.Tags) {
+			t.Errorf("gotags = %q, want gobuild.Tags %q", got, gobuild.Tags)
+		}
+		if !strings.Contains(ldflags, "-tags="+strings.Join(gobuild.Tags, ",")) {
+			t.Errorf("gobuild does not pass its Tags (%s)", ldflags)
 		}
 	})
 	t.Run("the binary is stripped, as gobuild's -s -w", func(t *testing.T) {
