@@ -1,9 +1,17 @@
 package httpapi
 
 import (
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 func TestBadCreateRequestsGetAClearProblemAndStoreNothing(t *testing.T) {
@@ -123,6 +131,10 @@ func TestBadQueryAndPathInputIsA400(t *testing.T) {
 		{"a malformed query string", "/v1/tasks?cursor=%%%", "query string is malformed"},
 		{"a cursor that is not base64", "/v1/tasks?cursor=***", "cursor is malformed"},
 		{"a cursor of the wrong length", "/v1/tasks?cursor=AAAA", "cursor"},
+		{"two limits, the second not a number", "/v1/tasks?limit=1&limit=abc", `"limit" is given more than once`},
+		{"two statuses", "/v1/tasks?status=todo&status=done", `"status" is given more than once`},
+		{"the same cursor twice", "/v1/tasks?cursor=a&cursor=a", `"cursor" is given more than once`},
+		{"an empty repeat", "/v1/tasks?limit=5&limit=", `"limit" is given more than once`},
 	}
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name, func(t *testing.T) {
@@ -141,5 +153,73 @@ func TestAMisspelledQueryParameterIsA400(t *testing.T) {
 	w := newHarness(t).do("GET", "/v1/tasks?stauts=done", "")
 	if p := decodeProblem(t, w); w.Code != 400 || !strings.Contains(p.Detail, `"stauts"`) {
 		t.Fatalf("status %d detail %q", w.Code, p.Detail)
+	}
+}
+
+// lateBody is a request body that arrives whole, but only after delay.
+type lateBody struct {
+	body  io.Reader
+	delay time.Duration
+}
+
+func (l *lateBody) Read(p []byte) (int, error) {
+	time.Sleep(l.delay)
+	l.delay = 0
+	return l.body.Read(p)
+}
+
+func TestABodyTooSlowForTheDeadlineIsA408NotA503(t *testing.T) {
+	const taskURL = "/v1/tasks/0b6cbe5e-8b47-4c84-9d6c-3f1e1d3b2c11"
+	tests := []struct {
+		name, method, target string
+		body                 func() io.Reader
+	}{
+		{"a create whose body ends after the deadline", "POST", "/v1/tasks",
+			func() io.Reader { return &lateBody{strings.NewReader(`{"title":"x"}`), 60 * time.Millisecond} }},
+		{"a patch whose body ends after the deadline", "PATCH", taskURL,
+			func() io.Reader { return &lateBody{strings.NewReader(`{"title":"x"}`), 60 * time.Millisecond} }},
+		{"a create whose body read timed out", "POST", "/v1/tasks",
+			func() io.Reader { return iotest.ErrReader(os.ErrDeadlineExceeded) }},
+		{"a create whose body read hit a network timeout", "POST", "/v1/tasks",
+			func() io.Reader {
+				return iotest.ErrReader(&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded})
+			}},
+	}
+	for _, tt := range tests {
+		t.Run("answers "+tt.name+" with 408", func(t *testing.T) {
+			h := newHarness(t)
+			h.h = New(Options{Store: h.store, Ready: h.ready, Log: discardLogger(), RequestTimeout: 20 * time.Millisecond})
+			req := httptest.NewRequest(tt.method, tt.target, tt.body())
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.h.ServeHTTP(w, req)
+			if w.Code != http.StatusRequestTimeout {
+				t.Fatalf("status %d, want 408: %s", w.Code, w.Body)
+			}
+			if w.Header().Get("Retry-After") != "" || w.Header().Get("Connection") != "close" {
+				t.Errorf("headers %v, want Connection: close and no Retry-After, which would blame the server", w.Header())
+			}
+			if p := decodeProblem(t, w); !strings.Contains(p.Detail, "in time") {
+				t.Errorf("detail %q does not say the request was too slow", p.Detail)
+			}
+			if n := h.store.writeCount(); n != 0 {
+				t.Errorf("%d writes reached the store", n)
+			}
+		})
+	}
+}
+
+// Over a real connection: the reported case, a body trickled past
+// REQUEST_TIMEOUT, used to be a 503 blaming the database.
+func TestABodyTrickledPastTheDeadlineOverTheNetworkIsA408(t *testing.T) {
+	store := newMemStore()
+	srv := httptest.NewServer(New(Options{Store: store, Ready: NewReadiness(okPinger{}), Log: discardLogger(), RequestTimeout: 200 * time.Millisecond}))
+	defer srv.Close()
+	status := <-loopback.SlowPost(srv.Listener.Addr().String(), "/v1/tasks", `{"title":"slow"}`, 600*time.Millisecond)
+	if status != "408 Request Timeout" {
+		t.Fatalf("got %q, want 408 Request Timeout", status)
+	}
+	if n := store.writeCount(); n != 0 {
+		t.Fatalf("%d writes reached the store", n)
 	}
 }

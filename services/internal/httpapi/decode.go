@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -31,6 +32,23 @@ func badRequest(format string, args ...any) error {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
+// errTooSlow answers a request whose body did not arrive within the request
+// timeout. Reading the body is the only wait before the store is called that
+// the client controls; were it let through, the store would start with a
+// spent deadline and a slow client would be blamed on the database (503).
+var errTooSlow = &requestError{http.StatusRequestTimeout,
+	"the request body did not arrive in time; send the whole request again without pausing"}
+
+// tooSlow reports a body read that timed out, or that ended, successfully
+// or not, once the request's context was over: its deadline passed, or the
+// client hung up, when the status no longer matters. A request without a
+// body cannot spend its deadline before the store call, so only body reads
+// check.
+func tooSlow(r *http.Request, readErr error) bool {
+	var netErr net.Error
+	return r.Context().Err() != nil || errors.As(readErr, &netErr) && netErr.Timeout()
+}
+
 // readObject reads a JSON object body and returns its members undecoded.
 // Each check happens before anything is stored, and each failure says what
 // the client must change.
@@ -43,6 +61,8 @@ func readObject(r *http.Request) (map[string]json.RawMessage, error) {
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than %d bytes", tooBig.Limit)}
+	case tooSlow(r, err):
+		return nil, errTooSlow
 	case err != nil:
 		return nil, badRequest("the request body could not be read")
 	case len(bytes.TrimSpace(body)) == 0:

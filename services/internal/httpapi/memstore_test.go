@@ -17,12 +17,31 @@ type memStore struct {
 	mu      sync.Mutex
 	tasks   map[task.ID]task.Task
 	writes  int
-	failing error // when set, every call returns it
+	failing error         // when set, every call returns it
+	slow    time.Duration // when set, every call takes this long, or until its deadline
+}
+
+// wait behaves like the real store under a deadline: a call whose context
+// ends before the database answers is Unavailable, whoever was slow.
+func (m *memStore) wait(ctx context.Context) error {
+	if m.slow > 0 {
+		select {
+		case <-time.After(m.slow):
+		case <-ctx.Done():
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return task.Wrap(task.Unavailable, err, "the database is unavailable; try again shortly")
+	}
+	return nil
 }
 
 func newMemStore() *memStore { return &memStore{tasks: map[task.ID]task.Task{}} }
 
-func (m *memStore) Create(_ context.Context, n task.New) (task.Task, error) {
+func (m *memStore) Create(ctx context.Context, n task.New) (task.Task, error) {
+	if err := m.wait(ctx); err != nil {
+		return task.Task{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failing != nil {
@@ -37,7 +56,10 @@ func (m *memStore) Create(_ context.Context, n task.New) (task.Task, error) {
 	return t, nil
 }
 
-func (m *memStore) Get(_ context.Context, id task.ID) (task.Task, error) {
+func (m *memStore) Get(ctx context.Context, id task.ID) (task.Task, error) {
+	if err := m.wait(ctx); err != nil {
+		return task.Task{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failing != nil {
@@ -50,7 +72,10 @@ func (m *memStore) Get(_ context.Context, id task.ID) (task.Task, error) {
 	return t, nil
 }
 
-func (m *memStore) List(_ context.Context, f task.Filter) (task.Page, error) {
+func (m *memStore) List(ctx context.Context, f task.Filter) (task.Page, error) {
+	if err := m.wait(ctx); err != nil {
+		return task.Page{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failing != nil {
@@ -69,7 +94,10 @@ func (m *memStore) List(_ context.Context, f task.Filter) (task.Page, error) {
 	return task.Page{Tasks: all}, nil
 }
 
-func (m *memStore) Update(_ context.Context, id task.ID, p task.Patch, pre task.Precondition) (task.Task, error) {
+func (m *memStore) Update(ctx context.Context, id task.ID, p task.Patch, pre task.Precondition) (task.Task, error) {
+	if err := m.wait(ctx); err != nil {
+		return task.Task{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tasks[id]
@@ -91,7 +119,10 @@ func (m *memStore) Update(_ context.Context, id task.ID, p task.Patch, pre task.
 	return t, nil
 }
 
-func (m *memStore) Delete(_ context.Context, id task.ID, pre task.Precondition) error {
+func (m *memStore) Delete(ctx context.Context, id task.ID, pre task.Precondition) error {
+	if err := m.wait(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tasks[id]

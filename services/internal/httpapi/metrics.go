@@ -38,9 +38,22 @@ func newMetrics(extra []prometheus.Collector) *metrics {
 }
 
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	code := statusLabel(status)
-	m.requests.WithLabelValues(method, route, code).Inc()
-	m.duration.WithLabelValues(method, route, code).Observe(d.Seconds())
+	code, verb := statusLabel(status), methodLabel(method)
+	m.requests.WithLabelValues(verb, route, code).Inc()
+	m.duration.WithLabelValues(verb, route, code).Observe(d.Seconds())
+}
+
+// otherMethod labels every non-standard method. net/http accepts any token
+// as a method, so the raw one would let a client mint series without limit.
+const otherMethod = "other"
+
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return otherMethod
 }
 
 // statusLabel avoids formatting the common codes on every request.

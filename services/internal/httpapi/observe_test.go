@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -103,10 +104,111 @@ func TestAPanickingHandlerIsA500ProblemAndTheServerLives(t *testing.T) {
 		t.Fatalf("status %d", w.Code)
 	}
 	decodeProblem(t, w)
+
+	// The panic was the handler's alone: the next request is served.
+	calls := 0
+	h.h = a.observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls++; calls == 1 {
+			panic("boom")
+		}
+		healthz(w, r)
+	}))
+	h.do("GET", "/x", "")
+	if w := h.do("GET", "/x", ""); w.Code != 200 || w.Body.String() != string(okBody) {
+		t.Fatalf("the request after a panic got %d %q", w.Code, w.Body)
+	}
 }
 
 func TestTheCanonicalHeaderKeysAreRight(t *testing.T) {
 	if http.CanonicalHeaderKey(requestIDHeader) != requestIDKey || http.CanonicalHeaderKey("ETag") != "Etag" {
 		t.Fatal("a header set directly in the map would be invisible to Header.Get")
+	}
+}
+
+func TestMetricsLabelOnlyStandardMethods(t *testing.T) {
+	tests := []struct{ method, label string }{
+		{"GET", "GET"},
+		{"HEAD", "HEAD"},
+		{"POST", "POST"},
+		{"PUT", "PUT"},
+		{"PATCH", "PATCH"},
+		{"DELETE", "DELETE"},
+		{"OPTIONS", "OPTIONS"},
+		{"CONNECT", "CONNECT"},
+		{"TRACE", "TRACE"},
+		{"get", "other"},
+		{"PROPFIND", "other"},
+		{"X-MADE-UP-1", "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" is labelled "+tt.label, func(t *testing.T) {
+			if got := methodLabel(tt.method); got != tt.label {
+				t.Fatalf("methodLabel(%q) = %q", tt.method, got)
+			}
+		})
+	}
+}
+
+func TestMadeUpMethodsCannotGrowTheMetrics(t *testing.T) {
+	h := newHarness(t)
+	series := func() int {
+		return strings.Count(h.do("GET", "/metrics", "").Body.String(), "\nhttp_requests_total{")
+	}
+	h.do("GET", "/healthz", "")
+	before := series()
+	for i := range 50 {
+		h.do(fmt.Sprintf("MADEUP%d", i), "/v1/tasks", "")
+		h.do(fmt.Sprintf("MADEUP%d", i), "/no/such/route", "")
+	}
+	body := h.do("GET", "/metrics", "").Body.String()
+	if strings.Contains(body, "MADEUP") {
+		t.Fatal("a made-up method became a label value")
+	}
+	for _, want := range []string{
+		`http_requests_total{method="other",route="unmatched",status="405"} 50`,
+		`http_requests_total{method="other",route="unmatched",status="404"} 50`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// Two new series for the made-up methods, one for GET /metrics itself.
+	if grown := series() - before; grown > 3 {
+		t.Fatalf("100 requests with made-up methods added %d series", grown)
+	}
+}
+
+func TestTheAccessLogKeepsTheRealMethod(t *testing.T) {
+	h := newHarness(t)
+	h.do("MADEUP", "/v1/tasks", "")
+	if !contains(h.logs.String(), `"method":"MADEUP"`) {
+		t.Fatalf("access log lost the method: %s", h.logs)
+	}
+}
+
+func TestA405ListsTheAllowedMethods(t *testing.T) {
+	const task = "/v1/tasks/0b6cbe5e-8b47-4c84-9d6c-3f1e1d3b2c11"
+	tests := []struct{ name, method, target, allow string }{
+		{"OPTIONS on the collection allows GET and POST", "OPTIONS", "/v1/tasks", "GET, POST"},
+		{"DELETE on the collection allows GET and POST", "DELETE", "/v1/tasks", "GET, POST"},
+		{"PUT on a task allows DELETE, GET and PATCH", "PUT", task, "DELETE, GET, PATCH"},
+		{"POST on a task with a malformed ID still lists the task's methods", "POST", "/v1/tasks/42", "DELETE, GET, PATCH"},
+		{"HEAD on the liveness probe allows GET", "HEAD", "/healthz", "GET"},
+		{"POST on the metrics allows GET", "POST", "/metrics", "GET"},
+		{"a made-up method on the OpenAPI document allows GET", "MADEUP", "/openapi.yaml", "GET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newHarness(t).do(tt.method, tt.target, "")
+			if w.Code != http.StatusMethodNotAllowed {
+				t.Fatalf("status %d, want 405", w.Code)
+			}
+			if got := w.Header().Get("Allow"); got != tt.allow {
+				t.Errorf("Allow %q, want %q", got, tt.allow)
+			}
+			if p := decodeProblem(t, w); !contains(p.Detail, tt.allow) {
+				t.Errorf("detail %q does not name the allowed methods", p.Detail)
+			}
+		})
 	}
 }

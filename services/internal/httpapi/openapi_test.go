@@ -68,3 +68,38 @@ func TestOpenAPIIsServed(t *testing.T) {
 		t.Fatalf("status %d", w.Code)
 	}
 }
+
+// Every task operation can fail inside the server or the database, and
+// those that read a body can be too slow sending it; the document must say
+// so, or generated clients will not expect these statuses.
+func TestEveryTaskOperationDocumentsItsErrorStatuses(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]yaml.Node `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	for _, path := range []string{routeTasks, routeTask} {
+		for method, node := range doc.Paths[path] {
+			if method == "parameters" { // shared by the path's operations
+				continue
+			}
+			var op struct {
+				RequestBody yaml.Node            `yaml:"requestBody"`
+				Responses   map[string]yaml.Node `yaml:"responses"`
+			}
+			if err := node.Decode(&op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			want := []string{"400", "500", "503"}
+			if op.RequestBody.Kind != 0 { // present
+				want = append(want, "408", "413", "415", "422")
+			}
+			for _, code := range want {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("%s %s does not document %s", method, path, code)
+				}
+			}
+		}
+	}
+}

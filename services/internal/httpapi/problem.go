@@ -36,8 +36,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
-	if status == http.StatusServiceUnavailable {
+	switch status {
+	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
+	case http.StatusRequestTimeout:
+		// RFC 9110 defines 408 as the server closing the connection; saying
+		// so stops a client reusing a connection with a half-read body.
+		h.Set("Connection", "close")
 	}
 	w.WriteHeader(status)
 	w.Write(body)

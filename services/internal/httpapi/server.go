@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -76,10 +78,31 @@ func (a *api) router() *mux.Router {
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such resource; see /openapi.yaml for the API")
 	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		allow := strings.Join(allowedMethods(r, req), ", ")
+		w.Header().Set("Allow", allow) // RFC 9110 requires it on every 405
+		writeProblem(w, req, http.StatusMethodNotAllowed,
+			truncate(req.Method, 64)+" is not allowed on "+req.URL.Path+"; allowed are "+allow)
 	})
 	return r
+}
+
+// allowedMethods asks the router which methods it serves on req's path, so
+// the Allow header cannot drift from the routes. mux reports a route whose
+// path matched but whose method did not as ErrMethodMismatch.
+func allowedMethods(router *mux.Router, req *http.Request) []string {
+	var allow []string
+	router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		var m mux.RouteMatch
+		if route.Match(req, &m) || m.MatchErr != mux.ErrMethodMismatch {
+			return nil
+		}
+		methods, _ := route.GetMethods() // every route has methods; none is a mismatch
+		allow = append(allow, methods...)
+		return nil
+	})
+	slices.Sort(allow)
+	return slices.Compact(allow)
 }
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,12 +42,17 @@ func (a *api) getTask(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	cached, err := ifNoneMatch(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	t, err := a.store.Get(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if match := r.Header.Get("If-None-Match"); match != "" && match == etag(t) {
+	if cached.match(etag(t)) {
 		w.Header().Set("ETag", etag(t))
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -123,12 +129,6 @@ func (a *api) writeTask(w http.ResponseWriter, r *http.Request, status int, t ta
 	a.write(w, r, status, toJSON(t))
 }
 
-func (a *api) write(w http.ResponseWriter, r *http.Request, status int, v any) {
-	if err := writeJSON(w, status, v); err != nil {
-		a.writeError(w, r, err)
-	}
-}
-
 // fail answers a request-level error with its own status, and a domain
 // error through writeError.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -157,10 +157,8 @@ func parseFilter(r *http.Request) (task.Filter, error) {
 	if err != nil {
 		return f, badRequest("the query string is malformed; percent-encode special characters")
 	}
-	for k := range q {
-		if !slices.Contains(listParams, k) {
-			return f, badRequest("unknown query parameter %q; allowed are %s", truncate(k, 64), strings.Join(listParams, ", "))
-		}
+	if err := checkParams(q); err != nil {
+		return f, err
 	}
 	if s := q.Get("status"); s != "" {
 		st := task.Status(s)
@@ -184,6 +182,21 @@ func parseFilter(r *http.Request) (task.Filter, error) {
 		f.After = &c
 	}
 	return f, nil
+}
+
+// checkParams refuses unknown and repeated parameters. Of two values, using
+// one and dropping the other would answer a question the client did not
+// ask. Keys are sorted so that the message is the same on every try.
+func checkParams(q url.Values) error {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case !slices.Contains(listParams, k):
+			return badRequest("unknown query parameter %q; allowed are %s", truncate(k, 64), strings.Join(listParams, ", "))
+		case len(q[k]) > 1:
+			return badRequest("query parameter %q is given more than once; give it once", k)
+		}
+	}
+	return nil
 }
 
 // ifMatch reads an If-Match header into a precondition. Our ETags are
@@ -213,4 +226,61 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// entityTags is a parsed If-None-Match: "*", or the opaque part of each
+// listed tag. W/ is dropped because If-None-Match compares weakly (RFC 9110
+// 13.1.2): W/"1" and "1" name the same version.
+type entityTags struct {
+	star   bool
+	opaque []string
+}
+
+func (e entityTags) match(current string) bool {
+	return e.star || slices.Contains(e.opaque, strings.TrimPrefix(current, "W/"))
+}
+
+var errIfNoneMatch = badRequest(`If-None-Match must be * or a comma-separated list of entity tags in double quotes, such as "3", W/"4"`)
+
+// ifNoneMatch reads every If-None-Match line as one list, since RFC 9110
+// lets a sender split a list field across lines. Empty elements are
+// skipped, as RFC 9110 5.6.1 asks of recipients.
+func ifNoneMatch(r *http.Request) (entityTags, error) {
+	lines := r.Header.Values("If-None-Match")
+	if len(lines) == 0 {
+		return entityTags{}, nil
+	}
+	rest := strings.Join(lines, ",")
+	if strings.TrimSpace(rest) == "*" {
+		return entityTags{star: true}, nil
+	}
+	var e entityTags
+	for rest = strings.TrimLeft(rest, " \t,"); rest != ""; rest = strings.TrimLeft(rest, " \t,") {
+		opaque, after, ok := cutETag(rest)
+		if !ok {
+			return entityTags{}, errIfNoneMatch
+		}
+		e.opaque = append(e.opaque, opaque)
+		rest = after
+	}
+	return e, nil
+}
+
+// cutETag splits one entity tag off the front of s, with the white space
+// after it, and returns its opaque part, quotes included, without any W/.
+// Only a comma or the end may follow a tag.
+func cutETag(s string) (opaque, rest string, ok bool) {
+	s = strings.TrimPrefix(s, "W/")
+	if len(s) < 2 || s[0] != '"' {
+		return "", "", false
+	}
+	end := strings.IndexByte(s[1:], '"') + 2
+	if end < 2 {
+		return "", "", false
+	}
+	rest = strings.TrimLeft(s[end:], " \t")
+	if rest != "" && rest[0] != ',' {
+		return "", "", false
+	}
+	return s[:end], rest, true
 }

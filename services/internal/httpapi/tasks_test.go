@@ -2,9 +2,16 @@ package httpapi
 
 import (
 	"encoding/json"
+	"log/slog"
+	"math"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/task"
 )
@@ -45,14 +52,58 @@ func TestCreateStoresSQLLookingTitlesVerbatim(t *testing.T) {
 }
 
 func TestGetHonoursIfNoneMatch(t *testing.T) {
+	tests := []struct {
+		name        string
+		ifNoneMatch string
+		status      int
+	}{
+		{"the current ETag is not modified", `"1"`, 304},
+		{"a weak tag with the current version is not modified", `W/"1"`, 304},
+		{"a star matches any current task", `*`, 304},
+		{"a list holding the current ETag is not modified", `"7", "1"`, 304},
+		{"a list without spaces holding a weak match is not modified", `"7",W/"1"`, 304},
+		{"a list with empty elements is read past them", `, "7",, "1" ,`, 304},
+		{"another version is sent in full", `"0"`, 200},
+		{"a list of other versions is sent in full", `"0", W/"2"`, 200},
+		{"a tag that merely contains the version is sent in full", `"11"`, 200},
+		{"an empty header is sent in full", ``, 200},
+		{"an unquoted tag is a 400", `1`, 400},
+		{"an unterminated tag is a 400", `"1`, 400},
+		{"a star inside a list is a 400", `*, "1"`, 400},
+		{"two tags without a comma are a 400", `"7" "1"`, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			tj := decodeTask(t, h.do("POST", "/v1/tasks", `{"title":"x"}`))
+			w := h.do("GET", "/v1/tasks/"+tj.ID, "", "If-None-Match", tt.ifNoneMatch)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
+			}
+			switch tt.status {
+			case 304:
+				if w.Body.Len() != 0 || w.Header().Get("ETag") != `"1"` {
+					t.Fatalf("body %q ETag %q, want an empty 304 with the current ETag", w.Body, w.Header().Get("ETag"))
+				}
+			case 400:
+				if p := decodeProblem(t, w); !contains(p.Detail, "If-None-Match") {
+					t.Fatalf("detail %q does not name the header", p.Detail)
+				}
+			}
+		})
+	}
+}
+
+func TestIfNoneMatchSentOnSeveralLinesIsOneList(t *testing.T) {
 	h := newHarness(t)
 	tj := decodeTask(t, h.do("POST", "/v1/tasks", `{"title":"x"}`))
-	w := h.do("GET", "/v1/tasks/"+tj.ID, "", "If-None-Match", `"1"`)
-	if w.Code != http.StatusNotModified || w.Body.Len() != 0 {
-		t.Fatalf("status %d body %q, want an empty 304", w.Code, w.Body)
-	}
-	if w := h.do("GET", "/v1/tasks/"+tj.ID, "", "If-None-Match", `"0"`); w.Code != http.StatusOK {
-		t.Fatalf("a different ETag gave %d", w.Code)
+	req := httptest.NewRequest("GET", "/v1/tasks/"+tj.ID, nil)
+	req.Header.Add("If-None-Match", `"5"`)
+	req.Header.Add("If-None-Match", `"1"`)
+	w := httptest.NewRecorder()
+	h.h.ServeHTTP(w, req)
+	if w.Code != http.StatusNotModified {
+		t.Fatalf("status %d, want 304", w.Code)
 	}
 }
 
@@ -163,5 +214,75 @@ func TestInternalErrorsHideTheirCause(t *testing.T) {
 	}
 	if !contains(h.logs.String(), errFake.Error()) || !contains(h.logs.String(), p.RequestID) {
 		t.Fatalf("the cause and request ID must be logged: %s", h.logs)
+	}
+}
+
+func TestADatabaseSlowerThanTheDeadlineIsStillA503(t *testing.T) {
+	h := newHarness(t)
+	h.store.slow = time.Second
+	h.h = New(Options{Store: h.store, Ready: h.ready, Log: discardLogger(), RequestTimeout: 20 * time.Millisecond})
+	for _, method := range []string{"POST", "GET"} {
+		w := h.do(method, "/v1/tasks", `{"title":"x"}`)
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("%s: status %d Retry-After %q, want 503 with Retry-After", method, w.Code, w.Header().Get("Retry-After"))
+		}
+	}
+}
+
+// brokenConn is a client that went away after the request: every body
+// write fails, and it records each status the handler tries to send.
+type brokenConn struct {
+	header   http.Header
+	statuses []int
+}
+
+func (b *brokenConn) Header() http.Header { return b.header }
+
+func (b *brokenConn) WriteHeader(status int) { b.statuses = append(b.statuses, status) }
+
+func (b *brokenConn) Write([]byte) (int, error) {
+	if len(b.statuses) == 0 {
+		b.WriteHeader(http.StatusOK)
+	}
+	return 0, syscall.EPIPE
+}
+
+func TestAFailedResponseWriteSendsNoSecondStatus(t *testing.T) {
+	h := newHarness(t)
+	id := decodeTask(t, h.do("POST", "/v1/tasks", `{"title":"x"}`)).ID
+	h.logs.Reset()
+	for _, target := range []string{"/v1/tasks/" + id, "/v1/tasks"} {
+		t.Run("GET "+target+" answers 200 once and logs the disconnect at debug", func(t *testing.T) {
+			h.logs.Reset()
+			conn := &brokenConn{header: http.Header{}}
+			h.h.ServeHTTP(conn, httptest.NewRequest("GET", target, nil))
+			if !slices.Equal(conn.statuses, []int{200}) {
+				t.Fatalf("statuses sent %v, want only 200", conn.statuses)
+			}
+			logs := h.logs.String()
+			if contains(logs, `"level":"ERROR"`) || contains(logs, "request failed") {
+				t.Fatalf("a disconnect was logged as a server error: %s", logs)
+			}
+			if n := strings.Count(logs, `"level":"DEBUG","msg":"response not delivered"`); n != 1 {
+				t.Fatalf("%d debug lines about the lost response, want 1: %s", n, logs)
+			}
+			if !contains(logs, `"msg":"request","method":"GET","route":"`) || !contains(logs, `"status":200`) {
+				t.Fatalf("the access log must say 200, what was sent: %s", logs)
+			}
+		})
+	}
+}
+
+func TestAValueThatCannotBeEncodedIsA500BeforeAnyHeader(t *testing.T) {
+	h := newHarness(t)
+	a := &api{log: slog.New(slog.NewJSONHandler(h.logs, nil))}
+	w := httptest.NewRecorder()
+	a.write(w, httptest.NewRequest("GET", "/v1/tasks", nil), http.StatusOK, math.Inf(1))
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", w.Code)
+	}
+	decodeProblem(t, w)
+	if !contains(h.logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("an encoding failure is a bug and must be logged as an error: %s", h.logs)
 	}
 }
