@@ -52,6 +52,9 @@ func newGetBatcher(pool *pgxpool.Pool) *getBatcher {
 }
 
 func (b *getBatcher) get(ctx context.Context, id task.ID) (task.Task, error) {
+	if err := ctx.Err(); err != nil {
+		return task.Task{}, classify(err, "get task") // gone already: take no slot
+	}
 	c := &getCall{ctx: ctx, id: id, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, c)
@@ -94,22 +97,24 @@ func (b *getBatcher) run(batch []*getCall) {
 	}
 }
 
-// query runs one batch. Its context has the latest deadline of its callers
-// and none of their cancellations: one client hanging up, or one whose
-// time is up, must not fail the others.
+// query runs one batch. A batch of one runs under its caller's context,
+// so a client that hangs up stops waiting for a connection or the query.
+// A larger batch has the latest deadline of its callers and none of their
+// cancellations: one client hanging up, or one whose time is up, must not
+// fail the others.
 func (b *getBatcher) query(batch []*getCall) {
+	if len(batch) == 1 {
+		c := batch[0]
+		c.t, c.err = scanTask(b.pool.QueryRow(c.ctx, sqlGet, uuidArg(c.id)))
+		c.err = classify(c.err, "get task")
+		close(c.done)
+		return
+	}
 	ctx := context.WithoutCancel(batch[0].ctx)
 	if d, ok := latestDeadline(batch); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, d)
 		defer cancel()
-	}
-	if len(batch) == 1 {
-		c := batch[0]
-		c.t, c.err = scanTask(b.pool.QueryRow(ctx, sqlGet, uuidArg(c.id)))
-		c.err = classify(c.err, "get task")
-		close(c.done)
-		return
 	}
 	found, err := b.many(ctx, batch)
 	for _, c := range batch {

@@ -71,7 +71,56 @@ func TestConcurrentGetsShareQueriesAndEachGetsItsOwnAnswer(t *testing.T) {
 	}
 }
 
-func TestAGetWhoseCallerGivesUpReturnsAtOnceWithoutFailingTheOthers(t *testing.T) {
+func TestAGetReturnsWhenItsCallerGivesUpEvenWhileThePoolIsBusy(t *testing.T) {
+	t.Parallel()
+	url := pgtest.DB(t)
+	migrateUp(t, url)
+	pool, err := postgres.NewPool(context.Background(), url+"&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := postgres.NewStore(pool)
+	tk, err := s.Create(context.Background(), task.New{Title: "x", Status: task.StatusTodo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := pool.Acquire(context.Background()) // the only connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	hangsUp, hangUp := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, hangUp)
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		within time.Duration
+	}{
+		{"a caller who had given up before asking returns at once", gone, 50 * time.Millisecond},
+		{"a caller who hangs up while waiting for a connection returns then", hangsUp, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			errc := make(chan error, 1)
+			go func() { _, err := s.Get(tt.ctx, tk.ID); errc <- err }()
+			select {
+			case err := <-errc:
+				if took := time.Since(start); err == nil || took > tt.within {
+					t.Fatalf("Get returned %v after %s, want an error within %s", err, took, tt.within)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Get still waits for the connection, 5 s after its caller gave up")
+			}
+		})
+	}
+}
+
+func TestCallersWhoGiveUpDoNotFailTheOthers(t *testing.T) {
 	t.Parallel()
 	s, _ := storeWithPool(t, 1)
 	ctx := context.Background()
