@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,6 +47,8 @@ func TestBadConfigurationExitsNonZeroWithOneLineNamingTheVariable(t *testing.T) 
 		{"a port that is not a number", []string{"DATABASE_URL=postgres://a@b/c", "PORT=eighty"}, `PORT: must be a port number`},
 		{"an unreadable URL file", []string{"DATABASE_URL_FILE=/nonexistent"}, "DATABASE_URL_FILE: cannot read the file"},
 		{"an unknown log format", []string{"DATABASE_URL=postgres://a@b/c", "LOG_FORMAT=yaml"}, "LOG_FORMAT: must be one of json, text"},
+		{"a pool setting pgx refuses, from the URL file", []string{"DATABASE_URL_FILE=" + urlFile(t, "postgres://app:s3cret@db/app?pool_max_conns=lots")},
+			"DATABASE_URL_FILE: is not a valid PostgreSQL connection string: parse database URL: cannot parse `postgres://app:xxxxx@db/app?pool_max_conns=lots`: cannot parse pool_max_conns"},
 	}
 	for _, tt := range tests {
 		t.Run("serve with "+tt.name, func(t *testing.T) {
@@ -56,8 +59,19 @@ func TestBadConfigurationExitsNonZeroWithOneLineNamingTheVariable(t *testing.T) 
 			if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
 				t.Fatalf("stderr %q, want one line containing %q", stderr, tt.want)
 			}
+			if strings.Contains(stderr, "s3cret") {
+				t.Fatalf("stderr shows the password: %q", stderr)
+			}
 		})
 	}
+}
+
+func urlFile(t *testing.T, url string) string {
+	path := filepath.Join(t.TempDir(), "database_url")
+	if err := os.WriteFile(path, []byte(url+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestUsageMistakesExitWithStatus2(t *testing.T) {

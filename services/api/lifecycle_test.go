@@ -116,6 +116,42 @@ func TestShutdownLetsAnInFlightRequestFinishAndReturnsNil(t *testing.T) {
 	}
 }
 
+func TestDuringTheShutdownDelayReadinessIsFalseWhileRequestsAreStillServed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, map[string]string{"DATABASE_URL": migratedDB(t), "SHUTDOWN_DELAY": "2s", "SHUTDOWN_TIMEOUT": "5s"})
+	s.waitStatus(t, "/readyz", 200, 10*time.Second)
+	created := s.call(t, "POST", "/v1/tasks", `{"title":"before the signal"}`)
+	if created.status != 201 {
+		t.Fatalf("create: %d", created.status)
+	}
+	stopped := time.Now()
+	s.stop() // what SIGTERM does to run's context
+
+	s.waitStatus(t, "/readyz", 503, time.Second)
+	t.Run("liveness stays true", func(t *testing.T) {
+		if got := s.call(t, "GET", "/healthz", "").status; got != 200 {
+			t.Errorf("/healthz: %d", got)
+		}
+	})
+	t.Run("the API still answers", func(t *testing.T) {
+		if got := s.call(t, "GET", created.header.Get("Location"), "").status; got != 200 {
+			t.Errorf("GET %s: %d", created.header.Get("Location"), got)
+		}
+	})
+	select {
+	case err := <-s.result:
+		if err != nil {
+			t.Fatalf("run returned %v, want nil", err)
+		}
+		if waited := time.Since(stopped); waited < 2*time.Second {
+			t.Errorf("run returned %s after the signal, before SHUTDOWN_DELAY (2s) ended", waited)
+		}
+		s.result <- nil // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return")
+	}
+}
+
 // The real binary, signalled for real: SIGTERM mid-request, exit status 0.
 func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	t.Parallel()

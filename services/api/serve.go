@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,7 +35,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	log := newLogger(cfg, logs)
 	pool, err := postgres.NewPool(ctx, cfg.DatabaseURL.Reveal())
 	if err != nil {
-		return &config.Error{Var: "DATABASE_URL", Msg: "is not a valid PostgreSQL connection string"}
+		// pgx's errors mask the password; they say which setting is wrong.
+		return &config.Error{Var: cfg.DatabaseURLVar, Msg: "is not a valid PostgreSQL connection string: " + err.Error()}
 	}
 	defer pool.Close()
 
@@ -58,21 +60,29 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 			failed <- fmt.Errorf("serve: %w", err)
 		}
 	}()
-	go func() {
-		if err := waitForDatabase(ctx, log, pool, cfg.DBConnectTimeout); err != nil {
+	waitCtx, stopWaiting := context.WithCancel(ctx)
+	var waiting sync.WaitGroup
+	waiting.Go(func() {
+		if err := waitForDatabase(waitCtx, log, pool, cfg.DBConnectTimeout); err != nil {
 			failed <- err
 			return
 		}
 		ready.SetConnected()
-	}()
+	})
 
 	select {
 	case <-ctx.Done():
+		ready.SetDraining()
+		announceDrain(log, cfg.ShutdownDelay)
 		log.Info("shutdown requested, draining", "timeout", cfg.ShutdownTimeout)
 	case err = <-failed:
+		ready.SetDraining()
 		log.Error("stopping", "err", err)
 	}
-	ready.SetDraining()
+	// Stops a start-up wait that is still retrying, before the pool and
+	// the log buffer close under it.
+	stopWaiting()
+	waiting.Wait()
 	if derr := drain(srv, cfg.ShutdownTimeout); derr != nil {
 		log.Error("drain incomplete", "err", derr)
 		err = errors.Join(err, derr)
@@ -82,6 +92,18 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		log.Info("stopped")
 	}
 	return err
+}
+
+// announceDrain keeps serving for SHUTDOWN_DELAY while /readyz says 503,
+// so that a load balancer polling it stops sending traffic before the
+// listener closes (Kubernetes removes an endpoint only after the pod is
+// marked terminating). Requests that arrive meanwhile are served normally.
+func announceDrain(log *slog.Logger, delay time.Duration) {
+	if delay <= 0 {
+		return
+	}
+	log.Info("shutdown requested; /readyz answers 503, serving on until the delay ends", "delay", delay)
+	time.Sleep(delay)
 }
 
 // defaultGOGC replaces Go's 100 when GOGC is unset. The live heap is a few

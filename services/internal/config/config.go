@@ -16,10 +16,12 @@ import (
 // Config is the serve and migrate configuration.
 type Config struct {
 	DatabaseURL      Secret
+	DatabaseURLVar   string // DATABASE_URL or DATABASE_URL_FILE: where DatabaseURL came from
 	Port             int
 	LogLevel         slog.Level
 	LogFormat        string // "json" or "text"
 	ShutdownTimeout  time.Duration
+	ShutdownDelay    time.Duration
 	DBConnectTimeout time.Duration
 	RequestTimeout   time.Duration
 }
@@ -45,12 +47,15 @@ func (e *Error) Error() string { return e.Var + ": " + e.Msg }
 // Load reads every setting and reports every bad one, joined on one line.
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
+	url, urlVar := p.databaseURL()
 	c := Config{
-		DatabaseURL:      p.databaseURL(),
+		DatabaseURL:      url,
+		DatabaseURLVar:   urlVar,
 		Port:             p.port(),
 		LogLevel:         p.logLevel(),
 		LogFormat:        p.oneOf("LOG_FORMAT", "json", "json", "text"),
 		ShutdownTimeout:  p.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout),
+		ShutdownDelay:    p.delay("SHUTDOWN_DELAY"),
 		DBConnectTimeout: p.duration("DB_CONNECT_TIMEOUT", DefaultDBConnectTimeout),
 		RequestTimeout:   p.duration("REQUEST_TIMEOUT", DefaultRequestTimeout),
 	}
@@ -129,6 +134,20 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
+// delay reads a pause that is off by default: zero or positive.
+func (p *parser) delay(name string) time.Duration {
+	s := p.getenv(name)
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		p.fail(name, "must be a duration such as 5s, or 0s for none, got %q", s)
+		return 0
+	}
+	return d
+}
+
 func (p *parser) duration(name string, def time.Duration) time.Duration {
 	s := p.getenv(name)
 	if s == "" {
@@ -143,27 +162,30 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 }
 
 // databaseURL prefers DATABASE_URL_FILE, the way Docker and Kubernetes hand
-// over secrets, and strips the trailing newline editors add.
-func (p *parser) databaseURL() Secret {
+// over secrets, and strips the trailing newline editors add. It returns the
+// URL and the variable it came from, so later errors can name that one.
+func (p *parser) databaseURL() (Secret, string) {
 	if path := p.getenv("DATABASE_URL_FILE"); path != "" {
+		const name = "DATABASE_URL_FILE"
 		b, err := os.ReadFile(path)
 		if err != nil {
-			p.fail("DATABASE_URL_FILE", "cannot read the file: %v", err)
-			return ""
+			p.fail(name, "cannot read the file: %v", err)
+			return "", name
 		}
 		s := strings.TrimRight(string(b), "\r\n")
 		if strings.TrimSpace(s) == "" {
-			p.fail("DATABASE_URL_FILE", "the file %s is empty", path)
-			return ""
+			p.fail(name, "the file %s is empty", path)
+			return "", name
 		}
-		return p.checkURL("DATABASE_URL_FILE", s)
+		return p.checkURL(name, s), name
 	}
-	s := p.getenv("DATABASE_URL")
+	const name = "DATABASE_URL"
+	s := p.getenv(name)
 	if s == "" {
-		p.fail("DATABASE_URL", "is not set; set DATABASE_URL, or DATABASE_URL_FILE to a file holding it")
-		return ""
+		p.fail(name, "is not set; set DATABASE_URL, or DATABASE_URL_FILE to a file holding it")
+		return "", name
 	}
-	return p.checkURL("DATABASE_URL", s)
+	return p.checkURL(name, s), name
 }
 
 func (p *parser) checkURL(name, s string) Secret {

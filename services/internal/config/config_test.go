@@ -25,7 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{DatabaseURL: goodURL, Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json",
+	want := Config{DatabaseURL: goodURL, DatabaseURLVar: "DATABASE_URL", Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json",
 		ShutdownTimeout: 20 * time.Second, DBConnectTimeout: 60 * time.Second, RequestTimeout: 10 * time.Second}
 	if c != want {
 		t.Fatalf("got %+v\nwant %+v", c, want)
@@ -46,6 +46,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"a duration without a unit", []string{"DATABASE_URL", goodURL, "SHUTDOWN_TIMEOUT", "30"}, []string{"SHUTDOWN_TIMEOUT"}},
 		{"a negative duration", []string{"DATABASE_URL", goodURL, "DB_CONNECT_TIMEOUT", "-1s"}, []string{"DB_CONNECT_TIMEOUT"}},
 		{"a zero request timeout", []string{"DATABASE_URL", goodURL, "REQUEST_TIMEOUT", "0s"}, []string{"REQUEST_TIMEOUT"}},
+		{"a negative shutdown delay", []string{"DATABASE_URL", goodURL, "SHUTDOWN_DELAY", "-5s"}, []string{"SHUTDOWN_DELAY"}},
+		{"a shutdown delay without a unit", []string{"DATABASE_URL", goodURL, "SHUTDOWN_DELAY", "5"}, []string{"SHUTDOWN_DELAY"}},
 		{"an unencoded # in the password", []string{"DATABASE_URL", "postgres://app:pa#ss@db/app"}, []string{"DATABASE_URL"}},
 		{"a missing URL file", []string{"DATABASE_URL_FILE", "/nonexistent/db_url"}, []string{"DATABASE_URL_FILE"}},
 		{"two bad variables at once", []string{"PORT", "x", "LOG_LEVEL", "loud"}, []string{"DATABASE_URL", "PORT", "LOG_LEVEL"}},
@@ -88,6 +90,21 @@ func TestTheURLFileWinsAndItsTrailingNewlineIsIgnored(t *testing.T) {
 	}
 	if c.DatabaseURL.Reveal() != fromFile {
 		t.Fatalf("got %q", c.DatabaseURL.Reveal())
+	}
+	if c.DatabaseURLVar != "DATABASE_URL_FILE" {
+		t.Errorf("DatabaseURLVar = %q, want DATABASE_URL_FILE", c.DatabaseURLVar)
+	}
+}
+
+func TestAShutdownDelayOfZeroOrMoreIsAccepted(t *testing.T) {
+	for _, v := range []string{"0s", "5s"} {
+		t.Run("accepts "+v, func(t *testing.T) {
+			c, err := Load(env("DATABASE_URL", goodURL, "SHUTDOWN_DELAY", v))
+			want, _ := time.ParseDuration(v)
+			if err != nil || c.ShutdownDelay != want {
+				t.Fatalf("ShutdownDelay = %v, %v; want %v", c.ShutdownDelay, err, want)
+			}
+		})
 	}
 }
 
