@@ -62,6 +62,43 @@ func TestInitSecretsKeepsExistingSecretsUnlessForced(t *testing.T) {
 	}
 }
 
+func TestInitSecretsWithOnlyOneFileLeft(t *testing.T) {
+	initSecrets := func(dir string) (string, error) {
+		cmd := exec.Command(filepath.Join(repoRoot(t), "compose", "init-secrets"))
+		cmd.Env = append(os.Environ(), "GANTRY_SECRETS_DIR="+dir, "GANTRY_DB_PASSWORD=")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	t.Run("a missing URL is written from the password that is kept", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "db_password"), []byte(Password+"\n"), 0o644)
+		if out, err := initSecrets(dir); err != nil {
+			t.Fatalf("init-secrets: %v\n%s", err, out)
+		}
+		if got := readFile(t, filepath.Join(dir, "db_password")); got != Password+"\n" {
+			t.Fatalf("db_password changed to %q", got)
+		}
+		u, err := url.Parse(strings.TrimSpace(readFile(t, filepath.Join(dir, "database_url"))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := u.User.Password(); got != Password {
+			t.Fatalf("the URL holds password %q, want the kept %q", got, Password)
+		}
+	})
+	t.Run("a URL without its password file is refused, naming the way out", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "database_url"), []byte("postgres://gantry:old@db:5432/gantry\n"), 0o644)
+		out, err := initSecrets(dir)
+		if err == nil || !strings.Contains(out, "--force") {
+			t.Fatalf("init-secrets: err %v, output %q; want a failure naming --force", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "db_password")); err == nil {
+			t.Fatal("it wrote a new db_password anyway")
+		}
+	})
+}
+
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
