@@ -33,7 +33,7 @@ type options struct {
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "reference" || os.Args[1] == "seed") {
-		if err := helper(os.Args[1]); err != nil {
+		if err := helper(os.Args[1], os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, os.Args[1]+":", err)
 			os.Exit(1)
 		}
@@ -65,13 +65,18 @@ func main() {
 }
 
 // helper runs the suite's pieces on their own, for A/B comparisons with
-// wrk (services/bench/ab): "reference" serves the bare server on
-// BENCH_ADDR, "seed" fills the migrated database at DATABASE_URL with
-// BENCH_TASKS tasks (default 10000) as the suite does.
-func helper(name string) error {
+// wrk (services/bench/ab): "reference [store|query]" serves a bare server
+// (reference.go; store by default) on BENCH_ADDR, "seed" fills the
+// migrated database at DATABASE_URL with BENCH_TASKS tasks (default 10000)
+// as the suite does.
+func helper(name string, args []string) error {
 	dbURL := os.Getenv("DATABASE_URL")
 	if name == "reference" {
-		return reference(os.Getenv("BENCH_ADDR"), dbURL)
+		kind := refStore
+		if len(args) > 0 {
+			kind = args[0]
+		}
+		return reference(os.Getenv("BENCH_ADDR"), dbURL, kind)
 	}
 	n := 10_000
 	if v := os.Getenv("BENCH_TASKS"); v != "" {
