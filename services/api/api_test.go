@@ -118,7 +118,9 @@ func TestBadInputThroughTheRealStackIsNeverA5xxAndStoresNothing(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 	var n int
-	conn.QueryRow(context.Background(), "SELECT count(*) FROM tasks").Scan(&n)
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM tasks").Scan(&n); err != nil {
+		t.Fatalf("counting the stored tasks: %v", err)
+	}
 	if n != 0 {
 		t.Fatalf("%d rows stored from bad input", n)
 	}
