@@ -56,12 +56,7 @@ func parseMigrateArgs(args []string) (migrateOp, error) {
 		if err != nil || n < 1 {
 			return nil, usageError{fmt.Sprintf("migrate down needs a positive number of migrations, got %q", args[1])}
 		}
-		return func(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {
-			if err := m.Down(n); err != nil {
-				return err
-			}
-			return migrateVersion(m, log, out)
-		}, nil
+		return migrateDown(n), nil
 	case "force":
 		if err := want(1); err != nil {
 			return nil, err
@@ -70,13 +65,7 @@ func parseMigrateArgs(args []string) (migrateOp, error) {
 		if err != nil || v < -1 {
 			return nil, usageError{fmt.Sprintf("migrate force needs a version (-1 for none), got %q", args[1])}
 		}
-		return func(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {
-			if err := m.Force(v); err != nil {
-				return err
-			}
-			log.Info("version forced; no migration was run", "version", v)
-			return migrateVersion(m, log, out)
-		}, nil
+		return migrateForce(v), nil
 	}
 	return nil, usageError{fmt.Sprintf("unknown migrate subcommand %q", args[0])}
 }
@@ -86,6 +75,33 @@ func migrateUp(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {
 		return err
 	}
 	return migrateVersion(m, log, out)
+}
+
+// migrateDown says so when there was nothing to revert, so that success on
+// an empty database does not read as having reverted something.
+func migrateDown(n int) migrateOp {
+	return func(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {
+		reverted, err := m.Down(n)
+		if err != nil {
+			return err
+		}
+		if reverted == 0 {
+			fmt.Fprintln(out, "no migration is applied, so there is nothing to revert")
+		}
+		return migrateVersion(m, log, out)
+	}
+}
+
+// migrateForce logs the schema version as schema_version: every line
+// already carries the build's version under "version".
+func migrateForce(v int) migrateOp {
+	return func(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {
+		if err := m.Force(v); err != nil {
+			return err
+		}
+		log.Info("version forced; no migration was run", "schema_version", v)
+		return migrateVersion(m, log, out)
+	}
 }
 
 func migrateVersion(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {

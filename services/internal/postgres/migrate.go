@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,21 @@ func (e ErrDirty) Error() string {
 		"Inspect the database and finish or undo that migration's changes by hand, then record where you are with "+
 		"`api migrate force %d` (migration %d fully applied) or `api migrate force %d` (fully undone), and run `api migrate up` again",
 		e.Version, e.Version, e.Version, e.Version, before)
+}
+
+// ErrTooFewApplied is Down refusing to revert more migrations than are
+// applied. It refuses before reverting any: golang-migrate would revert
+// what there is and only then fail, leaving the caller to guess where the
+// schema ended up.
+type ErrTooFewApplied struct{ Asked, Applied int }
+
+func (e ErrTooFewApplied) Error() string {
+	if e.Applied == 1 {
+		return fmt.Sprintf("cannot revert %d migrations: only 1 migration is applied, so nothing was reverted; "+
+			"`api migrate down 1` reverts it", e.Asked)
+	}
+	return fmt.Sprintf("cannot revert %d migrations: only %d migrations are applied, so nothing was reverted; "+
+		"`api migrate down %d` reverts them all", e.Asked, e.Applied, e.Applied)
 }
 
 // OpenMigrator connects with the same URL the server uses (pool_* settings
@@ -97,20 +113,57 @@ func (mg *Migrator) Close() error {
 
 // Up applies every pending migration. "Nothing to do" is success.
 func (mg *Migrator) Up() error {
-	return mg.result(mg.m.Up())
+	return mg.result(mg.m.Up(), LatestVersion())
 }
 
-// Down reverts the newest n migrations.
-func (mg *Migrator) Down(n int) error {
+// Down reverts the newest n migrations and returns how many it reverted:
+// all n, or none when none is applied (no change, so no error). Asked for
+// more than are applied, it refuses with ErrTooFewApplied.
+func (mg *Migrator) Down(n int) (reverted int, err error) {
 	if n < 1 {
-		return errors.New("down needs a number of migrations to revert, at least 1")
+		return 0, errors.New("down needs a number of migrations to revert, at least 1")
 	}
-	return mg.result(mg.m.Steps(-n))
+	applied, err := mg.applied()
+	switch {
+	case err != nil:
+		return 0, err
+	case len(applied) == 0:
+		return 0, nil
+	case n > len(applied):
+		return 0, ErrTooFewApplied{Asked: n, Applied: len(applied)}
+	}
+	target := uint(0)
+	if n < len(applied) {
+		target = applied[len(applied)-n-1]
+	}
+	if err := mg.result(mg.m.Steps(-n), target); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// applied lists the embedded migrations the database has, oldest first. A
+// dirty database is refused: nobody knows how much of its last one applied.
+func (mg *Migrator) applied() ([]uint, error) {
+	v, dirty, err := mg.Version()
+	if err != nil {
+		return nil, err
+	}
+	if dirty {
+		return nil, ErrDirty{Version: v}
+	}
+	return upTo(v), nil
 }
 
 // Force records version v as cleanly applied without running anything; it
 // is the manual way out of a dirty state and nothing calls it implicitly.
+// v must be -1 (none applied) or an embedded version: any other is a typo,
+// and golang-migrate would record it, then fail every later run.
 func (mg *Migrator) Force(v int) error {
+	if v != -1 && (v < 0 || !slices.Contains(Versions(), uint(v))) {
+		return fmt.Errorf("this binary has no migration %d, so nothing was forced; use -1 (no migration applied) or one of its versions: %s",
+			v, joinVersions(Versions()))
+	}
 	return mg.m.Force(v)
 }
 
@@ -123,13 +176,14 @@ func (mg *Migrator) Version() (version uint, dirty bool, err error) {
 	return version, dirty, err
 }
 
-func (mg *Migrator) result(err error) error {
+// result turns golang-migrate's answer for a run towards version target
+// (0: none applied) into ours. Its error comes first: a failure matters
+// more than a signal that arrived meanwhile.
+func (mg *Migrator) result(err error, target uint) error {
 	var dirty migrate.ErrDirty
 	switch {
-	case mg.ctx.Err() != nil:
-		return fmt.Errorf("stopped before every migration was applied: %w", context.Cause(mg.ctx))
 	case err == nil, errors.Is(err, migrate.ErrNoChange):
-		return nil
+		return mg.checkStopped(target)
 	case errors.As(err, &dirty):
 		return ErrDirty{Version: uint(dirty.Version)}
 	case errors.Is(err, migrate.ErrLockTimeout):
@@ -138,18 +192,65 @@ func (mg *Migrator) result(err error) error {
 	return err
 }
 
+// checkStopped tells a finished run from one a shutdown signal stopped
+// between migrations: golang-migrate returns nil for both. A signal that
+// came after the last migration stopped nothing.
+func (mg *Migrator) checkStopped(target uint) error {
+	if mg.ctx.Err() == nil {
+		return nil
+	}
+	v, _, err := mg.Version()
+	if err != nil || v == target {
+		return err
+	}
+	finish := "`api migrate up`"
+	if v > target {
+		finish = fmt.Sprintf("`api migrate down %d`", len(upTo(v))-len(upTo(target)))
+	}
+	return fmt.Errorf("stopped at version %d, short of version %d (%w); no migration was left part-way, and %s finishes the job",
+		v, target, context.Cause(mg.ctx), finish)
+}
+
+// Versions lists the embedded migrations, oldest first.
+func Versions() []uint {
+	entries, _ := migrationFiles.ReadDir("migrations")
+	var vs []uint
+	for _, e := range entries {
+		var v uint
+		if _, err := fmt.Sscanf(e.Name(), "%d_", &v); err == nil {
+			vs = append(vs, v)
+		}
+	}
+	slices.Sort(vs)
+	return slices.Compact(vs) // each version has an up and a down file
+}
+
 // LatestVersion is the newest embedded migration: the schema this binary
 // was written for.
 func LatestVersion() uint {
-	entries, _ := migrationFiles.ReadDir("migrations")
-	var latest uint
-	for _, e := range entries {
-		var v uint
-		if _, err := fmt.Sscanf(e.Name(), "%d_", &v); err == nil && v > latest {
-			latest = v
-		}
+	vs := Versions()
+	if len(vs) == 0 {
+		return 0
 	}
-	return latest
+	return vs[len(vs)-1]
+}
+
+// upTo lists the embedded migrations a database at version v has applied.
+func upTo(v uint) []uint {
+	vs := Versions()
+	n, found := slices.BinarySearch(vs, v)
+	if found {
+		n++
+	}
+	return vs[:n]
+}
+
+func joinVersions(vs []uint) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, ", ")
 }
 
 // migrateLog routes golang-migrate's printf-style messages to slog.

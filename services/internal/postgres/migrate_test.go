@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,7 @@ func TestMigrationsGoUpDownAndUpAgain(t *testing.T) {
 	}{
 		{"up creates the schema", m.Up, latest, true},
 		{"up again is a no-op, not an error", m.Up, latest, true},
-		{"down by every step removes it", func() error { return m.Down(int(latest)) }, 0, false},
+		{"down by every step removes it", func() error { _, err := m.Down(len(postgres.Versions())); return err }, 0, false},
 		{"up once more recreates it", m.Up, latest, true},
 	}
 	for _, s := range steps {
@@ -127,4 +128,86 @@ func mustConn(t *testing.T, url string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+func TestMigrateDownRevertsAllItWasAskedForOrNothing(t *testing.T) {
+	t.Parallel()
+	applied := len(postgres.Versions())
+	tests := []struct {
+		name     string
+		up       bool
+		n        int
+		reverted int
+		refused  bool
+		version  uint
+	}{
+		{"down on an empty database is no change", false, 1, 0, false, 0},
+		{"down by exactly what is applied reverts it all", true, applied, applied, false, 0},
+		{"down by more than is applied refuses and reverts nothing", true, applied + 4, 0, true, postgres.LatestVersion()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			url := pgtest.DB(t)
+			m := openMigrator(t, url)
+			if tt.up {
+				if err := m.Up(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			reverted, err := m.Down(tt.n)
+			var tooFew postgres.ErrTooFewApplied
+			if refused := errors.As(err, &tooFew); refused != tt.refused || (err != nil && !refused) {
+				t.Fatalf("down %d: %v, refused = %v, want %v", tt.n, err, refused, tt.refused)
+			}
+			if tt.refused && (tooFew.Asked != tt.n || tooFew.Applied != applied) {
+				t.Errorf("refusal %+v, want asked %d applied %d", tooFew, tt.n, applied)
+			}
+			if reverted != tt.reverted {
+				t.Errorf("reverted %d, want %d", reverted, tt.reverted)
+			}
+			if v, dirty, err := m.Version(); err != nil || dirty || v != tt.version {
+				t.Fatalf("version %d dirty %v err %v, want %d clean", v, dirty, err, tt.version)
+			}
+			if got := tableExists(t, url, "tasks"); got != (tt.version > 0) {
+				t.Fatalf("tasks table exists = %v at version %d", got, tt.version)
+			}
+		})
+	}
+}
+
+func TestForceAcceptsOnlyNoneOrAVersionThisBinaryHas(t *testing.T) {
+	t.Parallel()
+	latest := postgres.LatestVersion()
+	tests := []struct {
+		name    string
+		v       int
+		ok      bool
+		version uint
+	}{
+		{"-1 records that nothing is applied", -1, true, 0},
+		{"the latest version is recorded", int(latest), true, latest},
+		{"a version past the latest is refused", int(latest) + 98, false, latest},
+		{"0, which no migration has, is refused", 0, false, latest},
+		{"below -1 is refused", -2, false, latest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := openMigrator(t, pgtest.DB(t))
+			if err := m.Up(); err != nil {
+				t.Fatal(err)
+			}
+			err := m.Force(tt.v)
+			if (err == nil) != tt.ok {
+				t.Fatalf("force %d: %v, want ok = %v", tt.v, err, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("versions: %d", postgres.Versions()[0])) {
+				t.Errorf("the refusal does not name the versions there are: %v", err)
+			}
+			if v, dirty, _ := m.Version(); dirty || v != tt.version {
+				t.Fatalf("version %d dirty %v, want %d clean", v, dirty, tt.version)
+			}
+		})
+	}
 }
