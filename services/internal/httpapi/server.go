@@ -66,9 +66,10 @@ func (a *api) router() *mux.Router {
 	handle := func(tmpl, method string, h http.HandlerFunc) {
 		r.Handle(tmpl, nameRoute(tmpl, h)).Methods(method).Name(method + " " + tmpl)
 	}
+	// mux tries routes in order, one regexp each: the busiest goes first.
+	handle(routeTask, http.MethodGet, a.getTask)
 	handle(routeTasks, http.MethodPost, a.createTask)
 	handle(routeTasks, http.MethodGet, a.listTasks)
-	handle(routeTask, http.MethodGet, a.getTask)
 	handle(routeTask, http.MethodPatch, a.updateTask)
 	handle(routeTask, http.MethodDelete, a.deleteTask)
 	handle(routeHealthz, http.MethodGet, healthz)
