@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bazelbuild/buildtools/build"
 	"go.yaml.in/yaml/v3"
@@ -720,7 +721,9 @@ type composeAPI struct {
 	Healthcheck struct {
 		Test stringList `yaml:"test"`
 	} `yaml:"healthcheck"`
-	Ports []composePort `yaml:"ports"`
+	Ports           []composePort     `yaml:"ports"`
+	Environment     map[string]string `yaml:"environment"`
+	StopGracePeriod string            `yaml:"stop_grace_period"`
 }
 
 var composeVar = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*(?::?([-?+])([^}]*))?\}`)
@@ -822,4 +825,32 @@ func TestComposeRunsTheImageAsBuilt(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Docker kills a container whose stop takes longer than its grace period,
+// so the API's whole shutdown (SHUTDOWN_DELAY, then up to SHUTDOWN_TIMEOUT
+// of draining) must fit inside it with room to spare.
+func TestComposeGivesTheAPITimeToDrain(t *testing.T) {
+	api := readComposeAPI(t)
+	duration := func(what, s string) time.Duration {
+		t.Helper()
+		d, err := time.ParseDuration(interpolate(s))
+		if err != nil {
+			t.Fatalf("compose/compose.yaml: %s %q: %v", what, s, err)
+		}
+		return d
+	}
+	if api.Environment["SHUTDOWN_TIMEOUT"] == "" {
+		t.Fatal("compose/compose.yaml: services.api sets no SHUTDOWN_TIMEOUT; set it, so this check can hold it to stop_grace_period")
+	}
+	grace := duration("stop_grace_period", api.StopGracePeriod)
+	drain := duration("SHUTDOWN_TIMEOUT", api.Environment["SHUTDOWN_TIMEOUT"])
+	var delay time.Duration
+	if v := api.Environment["SHUTDOWN_DELAY"]; v != "" {
+		delay = duration("SHUTDOWN_DELAY", v)
+	}
+	if margin := 5 * time.Second; grace < delay+drain+margin {
+		t.Errorf("compose/compose.yaml: stop_grace_period %s leaves less than %s beyond SHUTDOWN_DELAY %s + SHUTDOWN_TIMEOUT %s; Docker would SIGKILL a draining API",
+			grace, margin, delay, drain)
+	}
 }
