@@ -72,12 +72,13 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 
 	select {
 	case <-ctx.Done():
-		ready.SetDraining()
-		announceDrain(log, cfg.ShutdownDelay)
 		log.Info("shutdown requested, draining", "timeout", cfg.ShutdownTimeout)
 	case err = <-failed:
-		ready.SetDraining()
 		log.Error("stopping", "err", err)
+	}
+	ready.SetDraining()
+	if err == nil {
+		announceDrain(log, cfg.ShutdownDelay)
 	}
 	// Stops a start-up wait that is still retrying, before the pool and
 	// the log buffer close under it.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -77,9 +76,6 @@ func queryOne(ctx context.Context, pool *pgxpool.Pool, id task.ID) (refTask, err
 		pgtype.UUID{Bytes: id, Valid: true}).Scan(&uuid, &t.Title, &t.Description, &t.Status, &due, &t.Version, &t.CreatedAt, &t.UpdatedAt)
 	if err != nil {
 		return t, err
-	}
-	if !uuid.Valid {
-		return t, errors.New("a task without an id")
 	}
 	t.ID = task.ID(uuid.Bytes).String()
 	if due.Valid {

@@ -54,10 +54,10 @@ func Load(getenv func(string) string) (Config, error) {
 		Port:             p.port(),
 		LogLevel:         p.logLevel(),
 		LogFormat:        p.oneOf("LOG_FORMAT", "json", "json", "text"),
-		ShutdownTimeout:  p.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout),
-		ShutdownDelay:    p.delay("SHUTDOWN_DELAY"),
-		DBConnectTimeout: p.duration("DB_CONNECT_TIMEOUT", DefaultDBConnectTimeout),
-		RequestTimeout:   p.duration("REQUEST_TIMEOUT", DefaultRequestTimeout),
+		ShutdownTimeout:  p.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, false),
+		ShutdownDelay:    p.duration("SHUTDOWN_DELAY", 0, true),
+		DBConnectTimeout: p.duration("DB_CONNECT_TIMEOUT", DefaultDBConnectTimeout, false),
+		RequestTimeout:   p.duration("REQUEST_TIMEOUT", DefaultRequestTimeout, false),
 	}
 	return c, p.err()
 }
@@ -134,27 +134,19 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	return def
 }
 
-// delay reads a pause that is off by default: zero or positive.
-func (p *parser) delay(name string) time.Duration {
-	s := p.getenv(name)
-	if s == "" {
-		return 0
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		p.fail(name, "must be a duration such as 5s, or 0s for none, got %q", s)
-		return 0
-	}
-	return d
-}
-
-func (p *parser) duration(name string, def time.Duration) time.Duration {
+// duration reads a positive duration, or with zeroOK also 0s: a pause
+// that is off by default.
+func (p *parser) duration(name string, def time.Duration, zeroOK bool) time.Duration {
 	s := p.getenv(name)
 	if s == "" {
 		return def
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
+	switch {
+	case zeroOK && (err != nil || d < 0):
+		p.fail(name, "must be a duration such as 5s, or 0s for none, got %q", s)
+		return def
+	case !zeroOK && (err != nil || d <= 0):
 		p.fail(name, "must be a positive duration such as 30s or 1m, got %q", s)
 		return def
 	}

@@ -36,17 +36,40 @@ func (m *memStore) wait(ctx context.Context) error {
 	return nil
 }
 
+// enter starts a call as the real store would: it waits as the database
+// might, then fails if the store is set to. The caller calls unlock.
+func (m *memStore) enter(ctx context.Context) (unlock func(), err error) {
+	if err := m.wait(ctx); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.failing != nil {
+		m.mu.Unlock()
+		return nil, m.failing
+	}
+	return m.mu.Unlock, nil
+}
+
+// current returns the stored task if pre holds. Called with mu held.
+func (m *memStore) current(id task.ID, pre task.Precondition) (task.Task, error) {
+	t, ok := m.tasks[id]
+	switch {
+	case !ok:
+		return task.Task{}, task.Errorf(task.NotFound, "task not found")
+	case pre.Version != 0 && pre.Version != t.Version:
+		return task.Task{}, task.Errorf(task.PreconditionFailed, "stale")
+	}
+	return t, nil
+}
+
 func newMemStore() *memStore { return &memStore{tasks: map[task.ID]task.Task{}} }
 
 func (m *memStore) Create(ctx context.Context, n task.New) (task.Task, error) {
-	if err := m.wait(ctx); err != nil {
+	unlock, err := m.enter(ctx)
+	if err != nil {
 		return task.Task{}, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.failing != nil {
-		return task.Task{}, m.failing
-	}
+	defer unlock()
 	var id task.ID
 	rand.Read(id[:])
 	now := time.Now().UTC()
@@ -57,14 +80,11 @@ func (m *memStore) Create(ctx context.Context, n task.New) (task.Task, error) {
 }
 
 func (m *memStore) Get(ctx context.Context, id task.ID) (task.Task, error) {
-	if err := m.wait(ctx); err != nil {
+	unlock, err := m.enter(ctx)
+	if err != nil {
 		return task.Task{}, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.failing != nil {
-		return task.Task{}, m.failing
-	}
+	defer unlock()
 	t, ok := m.tasks[id]
 	if !ok {
 		return t, task.Errorf(task.NotFound, "task not found")
@@ -73,14 +93,11 @@ func (m *memStore) Get(ctx context.Context, id task.ID) (task.Task, error) {
 }
 
 func (m *memStore) List(ctx context.Context, f task.Filter) (task.Page, error) {
-	if err := m.wait(ctx); err != nil {
+	unlock, err := m.enter(ctx)
+	if err != nil {
 		return task.Page{}, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.failing != nil {
-		return task.Page{}, m.failing
-	}
+	defer unlock()
 	var all []task.Task
 	for _, t := range m.tasks {
 		if f.Status == nil || t.Status == *f.Status {
@@ -95,17 +112,14 @@ func (m *memStore) List(ctx context.Context, f task.Filter) (task.Page, error) {
 }
 
 func (m *memStore) Update(ctx context.Context, id task.ID, p task.Patch, pre task.Precondition) (task.Task, error) {
-	if err := m.wait(ctx); err != nil {
+	unlock, err := m.enter(ctx)
+	if err != nil {
 		return task.Task{}, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tasks[id]
-	switch {
-	case !ok:
-		return t, task.Errorf(task.NotFound, "task not found")
-	case pre.Version != 0 && pre.Version != t.Version:
-		return task.Task{}, task.Errorf(task.PreconditionFailed, "stale")
+	defer unlock()
+	t, err := m.current(id, pre)
+	if err != nil {
+		return task.Task{}, err
 	}
 	if p.Title != nil {
 		t.Title = *p.Title
@@ -120,17 +134,13 @@ func (m *memStore) Update(ctx context.Context, id task.ID, p task.Patch, pre tas
 }
 
 func (m *memStore) Delete(ctx context.Context, id task.ID, pre task.Precondition) error {
-	if err := m.wait(ctx); err != nil {
+	unlock, err := m.enter(ctx)
+	if err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, ok := m.tasks[id]
-	switch {
-	case !ok:
-		return task.Errorf(task.NotFound, "task not found")
-	case pre.Version != 0 && pre.Version != t.Version:
-		return task.Errorf(task.PreconditionFailed, "stale")
+	defer unlock()
+	if _, err := m.current(id, pre); err != nil {
+		return err
 	}
 	delete(m.tasks, id)
 	m.writes++

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
 	"github.com/gantry-dev/gantry/services/internal/postgres"
 	"github.com/gantry-dev/gantry/services/internal/task"
@@ -16,6 +18,14 @@ import (
 // so that a few concurrent Gets are enough to make them share queries.
 func storeWithPool(t *testing.T, conns int) (*postgres.Store, func() int64) {
 	t.Helper()
+	pool := migratedPool(t, conns)
+	return postgres.NewStore(pool), func() int64 { return pool.Stat().AcquireCount() }
+}
+
+// migratedPool is a pool of at most conns connections to a fresh, migrated
+// database.
+func migratedPool(t *testing.T, conns int) *pgxpool.Pool {
+	t.Helper()
 	url := pgtest.DB(t)
 	migrateUp(t, url)
 	pool, err := postgres.NewPool(context.Background(), fmt.Sprintf("%s&pool_max_conns=%d", url, conns))
@@ -23,7 +33,7 @@ func storeWithPool(t *testing.T, conns int) (*postgres.Store, func() int64) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return postgres.NewStore(pool), func() int64 { return pool.Stat().AcquireCount() }
+	return pool
 }
 
 func TestConcurrentGetsShareQueriesAndEachGetsItsOwnAnswer(t *testing.T) {
@@ -73,13 +83,7 @@ func TestConcurrentGetsShareQueriesAndEachGetsItsOwnAnswer(t *testing.T) {
 
 func TestAGetReturnsWhenItsCallerGivesUpEvenWhileThePoolIsBusy(t *testing.T) {
 	t.Parallel()
-	url := pgtest.DB(t)
-	migrateUp(t, url)
-	pool, err := postgres.NewPool(context.Background(), url+"&pool_max_conns=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := migratedPool(t, 1)
 	s := postgres.NewStore(pool)
 	tk, err := s.Create(context.Background(), task.New{Title: "x", Status: task.StatusTodo})
 	if err != nil {

@@ -160,9 +160,9 @@ func (mg *Migrator) applied() ([]uint, error) {
 // v must be -1 (none applied) or an embedded version: any other is a typo,
 // and golang-migrate would record it, then fail every later run.
 func (mg *Migrator) Force(v int) error {
-	if v != -1 && (v < 0 || !slices.Contains(Versions(), uint(v))) {
+	if vs := Versions(); v != -1 && (v < 0 || !slices.Contains(vs, uint(v))) {
 		return fmt.Errorf("this binary has no migration %d, so nothing was forced; use -1 (no migration applied) or one of its versions: %s",
-			v, joinVersions(Versions()))
+			v, joinVersions(vs))
 	}
 	return mg.m.Force(v)
 }
