@@ -5,33 +5,21 @@
 # derivation with `pname`, `version`, `name` and `stubAttr` (the attribute
 # name, so a test can see which one the flake picked).
 #
-# The versions are fake. `versions` overrides them (attribute -> version) to
-# model a nixpkgs that agrees, or disagrees, with the repository's version
-# files; .ci/nix-check writes versions.json for the flake form (flake.nix).
-# Whether the real pinned nixpkgs carries those versions is for a networked
-# `nix flake check` to say.
+# Versioned attributes (bazel_N, go_1_N, postgresql_N) exist only as
+# `versions` (attribute -> version) gives them: .ci/nix-check and
+# tools/repocheck pass tools/nix/pinned-versions.json, what the real pin is
+# recorded to carry, so a version file that asks for something the pin lacks
+# fails here as it would under the real nixpkgs. Tests pass other versions
+# to model a pin that agrees, or disagrees, with the files. The unversioned
+# tools below carry fake versions; nothing reads them.
 {
   versions ? { },
 }:
 let
   defaults = {
-    bazel_7 = "7.0.0";
-    bazel_8 = "8.0.0";
-    bazel_9 = "9.0.0";
-    go_1_25 = "1.25.0";
-    go_1_26 = "1.26.0";
-    go_1_27 = "1.27.0";
-    postgresql_15 = "15.0";
-    postgresql_16 = "16.0";
-    postgresql_17 = "17.0";
-    postgresql_18 = "18.0";
-    bazel-buildtools = "0-stub";
-    bazel-gazelle = "0-stub";
-    bazelisk = "0-stub";
     crane = "0-stub";
     docker-client = "0-stub";
     go-migrate = "0-stub";
-    golangci-lint = "0-stub";
     gopls = "0-stub";
     jq = "0-stub";
     nixfmt-tree = "0-stub";

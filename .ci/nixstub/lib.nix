@@ -47,5 +47,12 @@ in
 
   versionAtLeast = v1: v2: builtins.compareVersions v1 v2 >= 0;
 
+  optional = cond: x: if cond then [ x ] else [ ];
+
+  optionalString = cond: s: if cond then s else "";
+
+  # Single-quoted for a POSIX shell, inner single quotes as '\''.
+  escapeShellArg = s: "'" + builtins.replaceStrings [ "'" ] [ "'\\''" ] (toString s) + "'";
+
   assertMsg = pred: msg: pred || builtins.throw msg;
 }

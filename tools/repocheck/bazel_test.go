@@ -498,19 +498,24 @@ func TestBaseImageIsPinnedByDigestForBothPlatforms(t *testing.T) {
 	}
 }
 
-// rules_go takes the Go SDK from go.mod, which must name a full
-// release (rules_go looks "1.26" up in the release list and finds nothing).
+// rules_go takes the Go SDK from go.mod (go/private/go_mod.bzl: the
+// toolchain line, else the go line), which must name a full release
+// (rules_go looks "1.26" up in the release list and finds nothing).
 func TestGoSDKComesFromAFullToolchainVersionInGoMod(t *testing.T) {
 	mod := parseStarlark(t, "MODULE.bazel")
 	from := only(t, mod, "go_sdk.from_file")
 	gomod := readGoMod(t, "go.mod")
+	sdk := gomod.Toolchain
+	if sdk == "" {
+		sdk = "go" + gomod.Go
+	}
 	tests := []struct {
 		name string
 		ok   bool
 		got  string
 	}{
 		{"go_sdk.from_file reads //:go.mod", from.AttrString("go_mod") == "//:go.mod", from.AttrString("go_mod")},
-		{"go.mod has a toolchain line naming a full release", regexp.MustCompile(`^go1\.\d+\.\d+$`).MatchString(gomod.Toolchain), gomod.Toolchain},
+		{"go.mod's toolchain line, or else its go line, names a full release", regexp.MustCompile(`^go1\.\d+\.\d+$`).MatchString(sdk), sdk},
 		{"no go_sdk.download pins a second version", len(mod.Rules("go_sdk.download")) == 0, fmt.Sprint(len(mod.Rules("go_sdk.download")))},
 	}
 	for _, tc := range tests {

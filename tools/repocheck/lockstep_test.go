@@ -24,15 +24,18 @@ import (
 
 // Every version that several files name has one source of truth:
 //
-//	Go          go.mod (toolchain line)      MODULE.bazel's go_sdk, flake.nix
-//	Bazel       .bazelversion                flake.nix (nixpkgs bazel_<major>)
-//	PostgreSQL  compose/compose.yaml (db)    tools/pgimage, flake.nix, CI, e2e defaults
-//	Debian      MODULE.bazel (distroless)    tools/imagebuild, tools/pgimage/build.sh
+//	Go          go.mod (toolchain line, else go line)  MODULE.bazel's go_sdk, flake.nix
+//	Bazel       .bazelversion                          flake.nix (nixpkgs bazel_<major>)
+//	PostgreSQL  compose/compose.yaml (db)              tools/pgimage, flake.nix, CI, e2e defaults
+//	Debian      MODULE.bazel (distroless)              tools/imagebuild, tools/pgimage/build.sh
+//	nixpkgs     flake.lock                             tools/nix/pinned-versions.json
 //
 // The tests here fail, naming the file to change, when a consumer drifts
 // from its source. flake.nix is evaluated with nix-instantiate against
 // .ci/nixstub, a fake nixpkgs whose packages record their attribute name,
-// so the test sees which attributes the flake really picks.
+// so the test sees which attributes the flake really picks; the stub
+// carries the versions tools/nix/pinned-versions.json records for the real
+// pin, so a version file the pin cannot satisfy fails here, offline.
 
 // lockstepRequireNixEnv turns a missing nix-instantiate into a failure (CI
 // sets it).
@@ -52,6 +55,8 @@ var lockstepFiles = []string{
 	"compose/e2e/run",
 	"compose/e2e/stack_test.go",
 	".github/workflows/ci.yml",
+	"flake.lock",
+	pinnedRecordFile,
 }
 
 // lockstepPostgresUsers name a Postgres major that must be compose's: as
@@ -81,15 +86,24 @@ var lockstepDebianCodenames = map[string]string{
 
 // lockstepFlake is what .ci/nixstub/eval.nix reports about a flake.nix.
 type lockstepFlake struct {
-	Shells      map[string][]string          `json:"shells"` // system -> nixpkgs attributes of the shell's packages
-	GOTOOLCHAIN string                       `json:"GOTOOLCHAIN"`
-	Checks      map[string]map[string]string `json:"checks"`
-	Formatter   map[string]string            `json:"formatter"`
+	Shells    map[string][]string          `json:"shells"` // system -> nixpkgs attributes of the shell's packages
+	Shell     lockstepShellEnv             `json:"shell"`
+	Checks    map[string]map[string]string `json:"checks"`
+	Formatter map[string]string            `json:"formatter"`
+}
+
+// lockstepShellEnv is the x86_64-linux shell's environment.
+type lockstepShellEnv struct {
+	GOTOOLCHAIN     string `json:"GOTOOLCHAIN"`
+	CGOEnabled      string `json:"CGO_ENABLED"`
+	UseBazelVersion string `json:"USE_BAZEL_VERSION"`
+	ShellHook       string `json:"shellHook"`
 }
 
 // lockstepFacts are the versions the files of one tree state.
 type lockstepFacts struct {
 	goLine, goToolchain string   // go.mod: "1.26.0", "1.26.8" ("" when absent)
+	goSDK               string   // the Go rules_go builds with: goToolchain, else goLine
 	goSDKFromFile       string   // MODULE.bazel: go_sdk.from_file(go_mod = ...)
 	goSDKCalls          []string // MODULE.bazel: every go_sdk.* call
 	bazelVersion        string   // .bazelversion
@@ -99,6 +113,8 @@ type lockstepFacts struct {
 	distroless          string // MODULE.bazel: oci.pull(image = ...)
 	imagebuildDebian    string // tools/imagebuild/base.go: debianRelease
 	debianCodenames     map[string][]string
+	record              pinnedRecord   // tools/nix/pinned-versions.json
+	lockedNixpkgs       lockedInput    // flake.lock's nixpkgs node
 	flakeCode           string         // flake.nix without comments
 	flake               *lockstepFlake // nil without nix-instantiate, or when it failed
 	flakeErr            error          // why flake is nil
@@ -128,6 +144,14 @@ func lockstepReadFacts(t *testing.T, root, nix, stubDir string, extra map[string
 	if m := regexp.MustCompile(`(?m)^toolchain\s+go(\S+)\s*$`).FindStringSubmatch(gomod); m != nil {
 		f.goToolchain = m[1]
 	}
+	// As rules_go's go_sdk.from_file (go/private/go_mod.bzl) and the go
+	// command read it: no toolchain line means the go line's release.
+	f.goSDK = f.goToolchain
+	if f.goSDK == "" {
+		f.goSDK = f.goLine
+	}
+	f.record = readPinnedRecord(t, []byte(read(pinnedRecordFile)))
+	f.lockedNixpkgs = readLockedNixpkgs(t, []byte(read("flake.lock")))
 
 	mod, err := build.ParseModule("MODULE.bazel", []byte(read("MODULE.bazel")))
 	if err != nil {
@@ -175,20 +199,9 @@ func lockstepReadFacts(t *testing.T, root, nix, stubDir string, extra map[string
 
 	f.flakeCode = lockstepStripNixComments(read("flake.nix"))
 	if nix != "" {
-		versions := map[string]string{}
-		if major, _, ok := strings.Cut(f.bazelVersion, "."); ok {
-			versions["bazel_"+major] = f.bazelVersion
-		}
-		if minor := lockstepMinor(f.goToolchain); minor != "" {
-			versions["go_"+strings.ReplaceAll(minor, ".", "_")] = f.goToolchain
-		}
-		if major, err := lockstepComposeMajor(f); err == nil {
-			versions["postgresql_"+major] = major + ".0"
-		}
-		for k, v := range extra {
-			versions[k] = v
-		}
-		fl, err := lockstepEvalFlake(nix, stubDir, root, versions)
+		versions := f.record.versions()
+		maps.Copy(versions, extra)
+		fl, err := lockstepEvalFlake(nix, stubDir, root, "", versions)
 		f.flake, f.flakeErr = &fl, err
 		if err != nil {
 			f.flake = nil
@@ -264,13 +277,27 @@ func lockstepCompareVersions(a, b string) int {
 	return 0
 }
 
+// postgresImage is the rule for compose's db image: postgres:<major>, with
+// an optional registry and namespace (docker.io/library/postgres:17, as
+// Podman needs), then a patch, variant or digest. flake.nix has the same
+// rule in Nix; testdata/postgres-images.json holds both to one table.
+var postgresImage = regexp.MustCompile(`^(?:[^/\s"'}]+/)*postgres:(\d+)(?:[^0-9\s"'}][^\s"'}]*)?$`)
+
+// postgresMajor is the major of a postgres image, or "".
+func postgresMajor(image string) string {
+	if m := postgresImage.FindStringSubmatch(image); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 // lockstepComposeMajor is the major of compose's db image, postgres:<major>.
 func lockstepComposeMajor(f lockstepFacts) (string, error) {
-	m := regexp.MustCompile(`^(?:docker\.io/)?(?:library/)?postgres:(\d+)`).FindStringSubmatch(f.composeImage)
-	if m == nil {
-		return "", fmt.Errorf("compose/compose.yaml: the db image %q is not postgres:<major>; change compose/compose.yaml", f.composeImage)
+	major := postgresMajor(f.composeImage)
+	if major == "" {
+		return "", fmt.Errorf("compose/compose.yaml: the db image %q is not [registry/namespace/]postgres:<major>; change compose/compose.yaml", f.composeImage)
 	}
-	return m[1], nil
+	return major, nil
 }
 
 // lockstepNix is the path of nix-instantiate, or "" when it is missing.
@@ -296,21 +323,31 @@ func lockstepNeedNix(t *testing.T, nix string) {
 	t.Skip("SKIPPING: " + msg + "; set " + lockstepRequireNixEnv + "=1 to make this a failure")
 }
 
-// lockstepEvalFlake evaluates flakeDir/flake.nix with .ci/nixstub/eval.nix.
-func lockstepEvalFlake(nix, stubDir, flakeDir string, versions map[string]string) (lockstepFlake, error) {
+// lockstepEvalFlake evaluates flakeDir/flake.nix with .ci/nixstub/eval.nix:
+// all of it, or with attr one part (shells, shell, checks, formatter), which
+// then lands in that field of the result.
+func lockstepEvalFlake(nix, stubDir, flakeDir, attr string, versions map[string]string) (lockstepFlake, error) {
 	vj, err := json.Marshal(versions)
 	if err != nil {
 		return lockstepFlake{}, err
 	}
-	cmd := exec.Command(nix, "--eval", "--strict", "--json", filepath.Join(stubDir, "eval.nix"),
-		"--argstr", "flakeDir", flakeDir, "--argstr", "versionsJSON", string(vj))
+	args := []string{"--eval", "--strict", "--json", filepath.Join(stubDir, "eval.nix"),
+		"--argstr", "flakeDir", flakeDir, "--argstr", "versionsJSON", string(vj)}
+	if attr != "" {
+		args = append(args, "-A", attr)
+	}
+	cmd := exec.Command(nix, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return lockstepFlake{}, fmt.Errorf("flake.nix does not evaluate (nixpkgs = .ci/nixstub with %s): %v\n%s", vj, err, stderr.String())
 	}
 	var fl lockstepFlake
-	if err := json.Unmarshal(stdout.Bytes(), &fl); err != nil {
+	out := stdout.Bytes()
+	if attr != "" {
+		out = []byte(fmt.Sprintf(`{%q: %s}`, attr, out))
+	}
+	if err := json.Unmarshal(out, &fl); err != nil {
 		return lockstepFlake{}, fmt.Errorf("eval.nix printed %q: %v", stdout.String(), err)
 	}
 	return fl, nil
@@ -360,17 +397,39 @@ type lockstepCheck struct {
 }
 
 var lockstepChecks = []lockstepCheck{
-	{name: "go.mod's toolchain line names a full Go release", check: func(f lockstepFacts) error {
-		if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(f.goToolchain) {
-			return fmt.Errorf("go.mod: the toolchain line is %q, want `toolchain go1.N.P` (MODULE.bazel's go_sdk.from_file and flake.nix read it); change go.mod", f.goToolchain)
+	{name: "go.mod names a full Go release: its toolchain line, or else its go line", check: func(f lockstepFacts) error {
+		if !regexp.MustCompile(`^\d+\.\d+\.\d+$`).MatchString(f.goSDK) {
+			return fmt.Errorf("go.mod: the toolchain line is %q and the go line %q; one of them (the toolchain line first) must name a full release such as go1.26.8, which MODULE.bazel's go_sdk.from_file and flake.nix read; change go.mod", f.goToolchain, f.goLine)
 		}
 		return nil
 	}},
 	{name: "go.mod's go line is no newer than its toolchain line", check: func(f lockstepFacts) error {
-		if f.goLine == "" || f.goToolchain == "" || lockstepCompareVersions(f.goLine, f.goToolchain) > 0 {
+		if f.goLine == "" || f.goToolchain != "" && lockstepCompareVersions(f.goLine, f.goToolchain) > 0 {
 			return fmt.Errorf("go.mod: the go line says %q and the toolchain line %q; the go line must be set and no newer; change go.mod", f.goLine, f.goToolchain)
 		}
 		return nil
+	}},
+	{name: "the version record is of flake.lock's nixpkgs", check: func(f lockstepFacts) error {
+		return f.record.matches(f.lockedNixpkgs)
+	}},
+	{name: "every recorded version cites its evidence", check: func(f lockstepFacts) error {
+		return f.record.cited()
+	}},
+	{name: "the pin carries exactly the Bazel of .bazelversion", check: func(f lockstepFacts) error {
+		return f.record.carriesBazel(f.bazelVersion)
+	}},
+	{name: "the pin records the Bazel one major back, the documented fallback", check: func(f lockstepFacts) error {
+		return f.record.hasFallbackBazel(f.bazelVersion)
+	}},
+	{name: "the pin carries go.mod's Go minor, no older than its go line", check: func(f lockstepFacts) error {
+		return f.record.carriesGo(f.goSDK, f.goLine)
+	}},
+	{name: "the pin carries compose's PostgreSQL major", check: func(f lockstepFacts) error {
+		major, err := lockstepComposeMajor(f)
+		if err != nil {
+			return err
+		}
+		return f.record.carriesPostgres(major)
 	}},
 	{name: "MODULE.bazel takes the Go SDK from go.mod and nowhere else", check: func(f lockstepFacts) error {
 		if f.goSDKFromFile != "//:go.mod" || !slices.Equal(f.goSDKCalls, []string{"go_sdk.from_file"}) {
@@ -389,10 +448,10 @@ var lockstepChecks = []lockstepCheck{
 		}
 		return nil
 	}},
-	{name: "the flake's Go is the minor of go.mod's toolchain line", nix: true, check: func(f lockstepFacts) error {
-		minor := lockstepMinor(f.goToolchain)
+	{name: "the flake's Go is the minor of go.mod's Go", nix: true, check: func(f lockstepFacts) error {
+		minor := lockstepMinor(f.goSDK)
 		want := "go_" + strings.ReplaceAll(minor, ".", "_")
-		return lockstepFlakePicks(f, regexp.MustCompile(`^go_\d+_\d+$`), want, "go.mod's toolchain is go"+f.goToolchain)
+		return lockstepFlakePicks(f, regexp.MustCompile(`^go_\d+_\d+$`), want, "go.mod asks for go"+f.goSDK)
 	}},
 	{name: "the flake's Bazel is the major of .bazelversion, not bazelisk", nix: true, check: func(f lockstepFacts) error {
 		major, _, _ := strings.Cut(f.bazelVersion, ".")
@@ -533,6 +592,12 @@ func lockstepOther(n string) string {
 	return strconv.Itoa(i + 1)
 }
 
+// lockstepPrev is the number before n ("9" -> "8").
+func lockstepPrev(n string) string {
+	i, _ := strconv.Atoi(n)
+	return strconv.Itoa(i - 1)
+}
+
 // TestLockstepChecksFailOnDrift feeds each check a copy of the repository
 // with one file drifted and expects its failure to name the file to change.
 func TestLockstepChecksFailOnDrift(t *testing.T) {
@@ -547,7 +612,7 @@ func TestLockstepChecksFailOnDrift(t *testing.T) {
 	pgOther := lockstepOther(pgMajor)
 	debian := regexp.MustCompile(`(\d+)$`).FindString(base.distroless)
 	debianOther := lockstepOther(debian)
-	goMinor := lockstepMinor(base.goToolchain)
+	goMinor := lockstepMinor(base.goSDK)
 	goMajor, goMinorN, _ := strings.Cut(goMinor, ".")
 	goOtherAttr := "go_" + goMajor + "_" + lockstepOther(goMinorN)
 	bazelMajor, _, _ := strings.Cut(base.bazelVersion, ".")
@@ -573,9 +638,52 @@ func TestLockstepChecksFailOnDrift(t *testing.T) {
 		names string // the file its message must name
 	}{
 		{
-			drift: "go.mod loses its toolchain line",
-			edit:  func(t *testing.T, dir string) { lockstepEdit(t, dir, "go.mod", `(?m)^toolchain .*\n`, "") },
-			fails: "go.mod's toolchain line names a full Go release", names: "change go.mod",
+			drift: "go.mod loses its toolchain line while its go line names no full release",
+			edit: func(t *testing.T, dir string) {
+				lockstepEdit(t, dir, "go.mod", `(?m)^toolchain .*\n`, "")
+				lockstepEdit(t, dir, "go.mod", `(?m)^go .*$`, "go "+goMinor)
+			},
+			fails: "go.mod names a full Go release: its toolchain line, or else its go line", names: "change go.mod",
+		},
+		{
+			drift: "flake.lock moves to another nixpkgs commit (nix flake update)",
+			edit:  lockstepReplace("flake.lock", `"rev": "[0-9a-f]{40}"`, `"rev": "0000000000000000000000000000000000000000"`),
+			fails: "the version record is of flake.lock's nixpkgs", names: "refresh " + pinnedRecordFile,
+		},
+		{
+			drift: "a recorded version loses its evidence",
+			edit:  lockstepReplace(pinnedRecordFile, `"evidence":\s*"(?:[^"\\]|\\.)*"`, `"evidence": ""`),
+			fails: "every recorded version cites its evidence", names: "refresh " + pinnedRecordFile,
+		},
+		{
+			drift: ".bazelversion names a patch release the pin does not carry",
+			edit:  lockstepReplace(".bazelversion", `(?s).*`, bazelMajor+".999.0\n"),
+			fails: "the pin carries exactly the Bazel of .bazelversion", names: "change .bazelversion",
+		},
+		{
+			drift: ".bazelversion names a major the pin does not record",
+			edit:  lockstepReplace(".bazelversion", `(?s).*`, "0.0.1\n"),
+			fails: "the pin carries exactly the Bazel of .bazelversion", names: "change .bazelversion",
+		},
+		{
+			drift: "the record drops the Bazel one major back",
+			edit:  lockstepReplace(pinnedRecordFile, `"bazel_`+lockstepPrev(bazelMajor)+`"`, `"bazel_none"`),
+			fails: "the pin records the Bazel one major back, the documented fallback", names: "refresh " + pinnedRecordFile,
+		},
+		{
+			drift: "go.mod's toolchain moves to a Go minor the pin lacks",
+			edit:  lockstepReplace("go.mod", `(?m)^toolchain .*$`, "toolchain go"+goMajor+"."+lockstepOther(goMinorN)+".1"),
+			fails: "the pin carries go.mod's Go minor, no older than its go line", names: "change go.mod",
+		},
+		{
+			drift: "go.mod's go line passes the pin's Go patch release",
+			edit:  lockstepReplace("go.mod", `(?m)^go .*$`, "go "+goMinor+".99"),
+			fails: "the pin carries go.mod's Go minor, no older than its go line", names: "change go.mod",
+		},
+		{
+			drift: "compose moves to a Postgres major the pin does not record",
+			edit:  lockstepReplace("compose/compose.yaml", `postgres:`+pgMajor+`\b`, "postgres:"+pgOther),
+			fails: "the pin carries compose's PostgreSQL major", names: "change compose/compose.yaml",
 		},
 		{
 			drift: "go.mod's go line passes its toolchain",
@@ -595,7 +703,7 @@ func TestLockstepChecksFailOnDrift(t *testing.T) {
 		{
 			drift: "flake.nix hard-codes another Go",
 			edit:  func(t *testing.T, dir string) { lockstepWrite(t, dir, "flake.nix", hardCoded) },
-			fails: "the flake's Go is the minor of go.mod's toolchain line", names: "change flake.nix",
+			fails: "the flake's Go is the minor of go.mod's Go", names: "change flake.nix",
 		},
 		{
 			drift: "flake.nix hard-codes another Bazel",
@@ -684,157 +792,4 @@ func TestLockstepChecksFailOnDrift(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestFlakeFollowsTheVersionFiles evaluates flake.nix against the stub with
-// the version files changed, and with nixpkgs disagreeing with them.
-func TestFlakeFollowsTheVersionFiles(t *testing.T) {
-	nix := lockstepNix()
-	lockstepNeedNix(t, nix)
-	root := repoRoot(t)
-	stub := filepath.Join(root, ".ci", "nixstub")
-	f := lockstepReadFacts(t, root, "", stub, nil)
-	pgMajor, err := lockstepComposeMajor(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bazelMajor, _, _ := strings.Cut(f.bazelVersion, ".")
-	goAttr := "go_" + strings.ReplaceAll(lockstepMinor(f.goToolchain), ".", "_")
-	// A nixpkgs that carries exactly what the files ask for.
-	agreeing := map[string]string{
-		"bazel_" + bazelMajor:   f.bazelVersion,
-		goAttr:                  f.goToolchain,
-		"postgresql_" + pgMajor: pgMajor + ".0",
-	}
-	with := func(changes map[string]string) map[string]string {
-		m := map[string]string{}
-		for k, v := range agreeing {
-			m[k] = v
-		}
-		for k, v := range changes {
-			m[k] = v
-		}
-		return m
-	}
-
-	t.Run("the shell exists for the four systems, sets GOTOOLCHAIN=local, and nix fmt uses nixfmt-tree", func(t *testing.T) {
-		fl, err := lockstepEvalFlake(nix, stub, root, agreeing)
-		if err != nil {
-			t.Fatal(err)
-		}
-		systems := []string{"aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"}
-		for _, s := range systems {
-			if _, ok := fl.Shells[s]; !ok {
-				t.Errorf("no devShells.%s.default", s)
-			}
-			if fl.Formatter[s] != "nixfmt-tree" {
-				t.Errorf("formatter.%s is %q, want nixfmt-tree", s, fl.Formatter[s])
-			}
-			if len(fl.Checks[s]) < 2 {
-				t.Errorf("checks.%s has %d checks, want the shell and versions-agree", s, len(fl.Checks[s]))
-			}
-		}
-		if fl.GOTOOLCHAIN != "local" {
-			t.Errorf("GOTOOLCHAIN = %q, want local", fl.GOTOOLCHAIN)
-		}
-		for _, want := range []string{"docker-client", "go-migrate", "bazel-buildtools", "bazel-gazelle", "gopls", "golangci-lint", "crane", "jq"} {
-			if !slices.Contains(fl.Shells["x86_64-linux"], want) {
-				t.Errorf("the shell lacks %s: %q", want, fl.Shells["x86_64-linux"])
-			}
-		}
-	})
-
-	// The next major (or minor, for Go) of each, carried by the stub.
-	goMinor := lockstepMinor(f.goToolchain)
-	goMajor, goMinorN, _ := strings.Cut(goMinor, ".")
-	goNext := goMajor + "." + lockstepOther(goMinorN)
-	bazelNext := lockstepOther(bazelMajor)
-	pgNext := lockstepOther(pgMajor)
-	follows := []struct {
-		name     string
-		rel, re  string
-		repl     string
-		nixpkgs  map[string]string
-		wantAttr string
-	}{
-		{
-			name: "a .bazelversion of " + bazelNext + ".0.0 makes the shell take bazel_" + bazelNext,
-			rel:  ".bazelversion", re: `(?s).*`, repl: bazelNext + ".0.0\n",
-			nixpkgs:  map[string]string{"bazel_" + bazelNext: bazelNext + ".0.0"},
-			wantAttr: "bazel_" + bazelNext,
-		},
-		{
-			name: "a toolchain line of go" + goNext + ".2 makes the shell take go_" + goMajor + "_" + lockstepOther(goMinorN),
-			rel:  "go.mod", re: `(?m)^toolchain .*$`, repl: "toolchain go" + goNext + ".2",
-			nixpkgs:  map[string]string{"go_" + goMajor + "_" + lockstepOther(goMinorN): goNext + ".2"},
-			wantAttr: "go_" + goMajor + "_" + lockstepOther(goMinorN),
-		},
-		{
-			name: "a compose image of postgres:" + pgNext + " makes the shell take postgresql_" + pgNext,
-			rel:  "compose/compose.yaml", re: `postgres:` + pgMajor + `\b`, repl: "postgres:" + pgNext,
-			nixpkgs:  map[string]string{"postgresql_" + pgNext: pgNext + ".1"},
-			wantAttr: "postgresql_" + pgNext,
-		},
-	}
-	for _, tc := range follows {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := lockstepCopy(t, root)
-			lockstepEdit(t, dir, tc.rel, tc.re, tc.repl)
-			fl, err := lockstepEvalFlake(nix, stub, dir, with(tc.nixpkgs))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Contains(fl.Shells["x86_64-linux"], tc.wantAttr) {
-				t.Errorf("the shell has %q, want %s among them", fl.Shells["x86_64-linux"], tc.wantAttr)
-			}
-		})
-	}
-
-	fails := []struct {
-		name    string
-		rel, re string // an edit of the tree, if rel is set
-		repl    string
-		nixpkgs map[string]string
-		want    string // the evaluation error must contain it
-	}{
-		{
-			name:    "a nixpkgs whose bazel_N is another release fails, naming .bazelversion and both versions",
-			nixpkgs: map[string]string{"bazel_" + bazelMajor: bazelMajor + ".999.0"},
-			want:    fmt.Sprintf(".bazelversion says %s, but bazel_%s in nixpkgs (flake.lock) is %s.999.0", f.bazelVersion, bazelMajor, bazelMajor),
-		},
-		{
-			name: "a .bazelversion whose major nixpkgs lacks fails, naming .bazelversion",
-			rel:  ".bazelversion", re: `(?s).*`, repl: "99.0.0\n",
-			want: ".bazelversion says 99.0.0, but nixpkgs (flake.lock) has no bazel_99",
-		},
-		{
-			name: "a go line newer than nixpkgs' Go fails, naming go.mod and both versions",
-			rel:  "go.mod", re: `(?m)^go .*$`, repl: "go " + f.goToolchain,
-			nixpkgs: map[string]string{goAttr: lockstepMinor(f.goToolchain) + ".0"},
-			want:    fmt.Sprintf("go.mod's go line says %s, but %s in nixpkgs (flake.lock) is %s.0", f.goToolchain, goAttr, lockstepMinor(f.goToolchain)),
-		},
-		{
-			name:    "a nixpkgs whose postgresql_N is another major fails, naming compose.yaml",
-			nixpkgs: map[string]string{"postgresql_" + pgMajor: "16.4"},
-			want:    fmt.Sprintf("compose/compose.yaml runs postgres:%s, but postgresql_%s in nixpkgs (flake.lock) is 16.4", pgMajor, pgMajor),
-		},
-	}
-	for _, tc := range fails {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := root
-			if tc.rel != "" {
-				dir = lockstepCopy(t, root)
-				lockstepEdit(t, dir, tc.rel, tc.re, tc.repl)
-			}
-			_, err := lockstepEvalFlake(nix, stub, dir, with(tc.nixpkgs))
-			if err == nil {
-				t.Fatal("the flake evaluated")
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("the evaluation failed without %q:\n%v", tc.want, err)
-			}
-		})
-	}
 }
