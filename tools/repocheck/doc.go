@@ -12,5 +12,6 @@
 //
 // The package has no code of its own; it runs under `go test ./...`. Under
 // Bazel its go_test is manual: it reads the whole source tree and runs the go
-// command, neither of which a sandboxed test has.
+// command, neither of which a sandboxed test has, so under `bazel test` the
+// checks of the tree skip (repoRoot).
 package repocheck
