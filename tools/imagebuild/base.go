@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -59,7 +60,7 @@ func copied(name string) bool {
 
 func baseFiles(o options) ([]ociarchive.Entry, error) {
 	if o.hostBase {
-		return hostBase()
+		return hostBase(hostCertBundles, hostZoneinfo)
 	}
 	f, err := os.Open(o.rootfs)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -128,32 +129,78 @@ func versionID(osRelease []byte) string {
 	return ""
 }
 
+// hostCertBundles are where systems keep their CA certificates as one PEM
+// file, in the order of Go's crypto/x509 on Linux (root_linux.go). The first
+// that exists goes into the image at the path Go tries first.
+var hostCertBundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt",                // Debian, Ubuntu, Arch
+	"/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora, RHEL
+	"/etc/ssl/ca-bundle.pem",                            // openSUSE
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS, RHEL 7
+	"/etc/ssl/cert.pem",                                 // Alpine, macOS
+}
+
+// hostZoneinfo is the time zone database; a symlink on macOS.
+const hostZoneinfo = "/usr/share/zoneinfo"
+
 // hostBase is the fallback for machines without a Debian 13 rootfs: this
-// machine's certificates and time zones, whatever release they are from.
-func hostBase() ([]ociarchive.Entry, error) {
-	files := skeleton()
-	certs, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
+// machine's certificates (the first of certBundles that exists) and time
+// zones (the tree at zoneinfo), whatever release they are from.
+func hostBase(certBundles []string, zoneinfo string) ([]ociarchive.Entry, error) {
+	certs, err := firstFile(certBundles)
 	if err != nil {
 		return nil, fmt.Errorf("-host-base: %w", err)
 	}
-	files = append(files,
+	zones, err := zoneFiles(zoneinfo)
+	if err != nil {
+		return nil, fmt.Errorf("-host-base: %w", err)
+	}
+	files := append(skeleton(),
 		ociarchive.Entry{Name: "etc/ssl/", Mode: 0o755, Kind: tar.TypeDir},
 		ociarchive.Entry{Name: "etc/ssl/certs/", Mode: 0o755, Kind: tar.TypeDir},
 		ociarchive.Entry{Name: "etc/ssl/certs/ca-certificates.crt", Mode: 0o644, Kind: tar.TypeReg, Body: certs})
-	err = filepath.WalkDir("/usr/share/zoneinfo", func(path string, d fs.DirEntry, err error) error {
+	return append(files, zones...), nil
+}
+
+// firstFile reads the first of paths that exists.
+func firstFile(paths []string) ([]byte, error) {
+	for _, p := range paths {
+		body, err := os.ReadFile(p)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return body, err
+		}
+	}
+	return nil, fmt.Errorf("no CA certificate bundle at %s (install ca-certificates)", strings.Join(paths, ", "))
+}
+
+// zoneFiles are the files under dir, named as in the image
+// (usr/share/zoneinfo/...). dir may be a symlink, as on macOS, where
+// /usr/share/zoneinfo points into /var/db/timezone; links inside the tree
+// stay links.
+func zoneFiles(dir string) ([]ociarchive.Entry, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("no time zones: %w (install tzdata)", err)
+	}
+	var files []ociarchive.Entry
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		name := strings.TrimPrefix(path, "/")
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		name := path.Join("usr/share/zoneinfo", filepath.ToSlash(rel))
 		switch {
 		case d.IsDir():
 			files = append(files, ociarchive.Entry{Name: name + "/", Mode: 0o755, Kind: tar.TypeDir})
 		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
+			link, err := os.Readlink(p)
 			files = append(files, ociarchive.Entry{Name: name, Mode: 0o777, Kind: tar.TypeSymlink, Link: link})
 			return err
 		case d.Type().IsRegular():
-			body, err := os.ReadFile(path)
+			body, err := os.ReadFile(p)
 			files = append(files, ociarchive.Entry{Name: name, Mode: 0o644, Kind: tar.TypeReg, Body: body})
 			return err
 		}

@@ -6,10 +6,12 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gantry-dev/gantry/tools/ociarchive"
 	"github.com/gantry-dev/gantry/tools/ocispec"
 )
 
@@ -125,11 +127,113 @@ func TestARootfsOfAnotherDebianReleaseIsRefused(t *testing.T) {
 	}
 }
 
-func TestHostBaseTakesThisMachinesCertificatesAndZones(t *testing.T) {
-	if _, err := os.Stat("/usr/share/zoneinfo/UTC"); err != nil {
-		t.Skip("SKIPPING: this machine has no /usr/share/zoneinfo (apt-get install tzdata)")
+// hostFixture lays out, under a temporary directory, what -host-base reads
+// on a Fedora-like machine with a macOS-like zoneinfo: no Debian bundle, a
+// Fedora one, and a zoneinfo that is a symlink into a versioned tree. It
+// returns the bundle paths to try and the zoneinfo path.
+func hostFixture(t *testing.T) ([]string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(rel, body string) {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	base, err := hostBase()
+	write("etc/pki/tls/certs/ca-bundle.crt", "fedora bundle")
+	write("etc/ssl/cert.pem", "later bundle")
+	write("var/db/timezone/tz/2026a/zoneinfo/UTC", "TZif utc")
+	write("var/db/timezone/tz/2026a/zoneinfo/Europe/Berlin", "TZif berlin")
+	links := map[string]string{
+		"var/db/timezone/tz/2026a/zoneinfo/posixrules": "UTC",
+		"var/db/timezone/zoneinfo":                     "tz/2026a/zoneinfo",
+		"usr/share/zoneinfo":                           filepath.Join(dir, "var/db/timezone/zoneinfo"),
+	}
+	for rel, target := range links {
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bundles := []string{
+		filepath.Join(dir, "etc/ssl/certs/ca-certificates.crt"),
+		filepath.Join(dir, "etc/pki/tls/certs/ca-bundle.crt"),
+		filepath.Join(dir, "etc/ssl/cert.pem"),
+	}
+	return bundles, filepath.Join(dir, "usr/share/zoneinfo")
+}
+
+func TestHostBaseFindsTheBundleAndFollowsASymlinkedZoneinfo(t *testing.T) {
+	bundles, zoneinfo := hostFixture(t)
+	base, err := hostBase(bundles, zoneinfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]ociarchive.Entry{}
+	for _, e := range base {
+		files[e.Name] = e
+	}
+	tests := []struct {
+		name, file string
+		kind       byte
+		content    string // body, or link target
+	}{
+		{"the first bundle that exists is the image's bundle", "etc/ssl/certs/ca-certificates.crt", tar.TypeReg, "fedora bundle"},
+		{"the zoneinfo root is a directory, not the host's symlink", "usr/share/zoneinfo/", tar.TypeDir, ""},
+		{"a zone at the top is copied", "usr/share/zoneinfo/UTC", tar.TypeReg, "TZif utc"},
+		{"a zone in a subdirectory is copied", "usr/share/zoneinfo/Europe/Berlin", tar.TypeReg, "TZif berlin"},
+		{"a link inside the tree stays a link", "usr/share/zoneinfo/posixrules", tar.TypeSymlink, "UTC"},
+		{"the nonroot home is there as well", "home/nonroot/", tar.TypeDir, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, ok := files[tc.file]
+			if !ok {
+				t.Fatalf("no %s among %d entries", tc.file, len(files))
+			}
+			content := string(e.Body)
+			if e.Kind == tar.TypeSymlink {
+				content = e.Link
+			}
+			if e.Kind != tc.kind || content != tc.content {
+				t.Errorf("%s: kind %q, content %q; want %q, %q", tc.file, e.Kind, content, tc.kind, tc.content)
+			}
+		})
+	}
+	t.Run("no host path leaks into the image", func(t *testing.T) {
+		for name := range files {
+			if strings.Contains(name, "var/db") || strings.HasPrefix(name, "/") {
+				t.Errorf("entry %q", name)
+			}
+		}
+	})
+}
+
+func TestHostBaseWithoutABundleNamesWhereItLooked(t *testing.T) {
+	_, zoneinfo := hostFixture(t)
+	missing := []string{"/nonexistent/ca-certificates.crt", "/nonexistent/ca-bundle.crt"}
+	_, err := hostBase(missing, zoneinfo)
+	if err == nil || !strings.Contains(err.Error(), missing[0]) || !strings.Contains(err.Error(), missing[1]) {
+		t.Fatalf("err %v, want one naming %q", err, missing)
+	}
+}
+
+// This machine's own files, where it has them (Debian, Fedora, macOS);
+// elsewhere the fixtures above stand in.
+func TestHostBaseTakesThisMachinesCertificatesAndZones(t *testing.T) {
+	if _, err := os.Stat(hostZoneinfo + "/UTC"); err != nil {
+		t.Skip("SKIPPING: this machine has no " + hostZoneinfo + "/UTC (apt-get install tzdata)")
+	}
+	if _, err := firstFile(hostCertBundles); err != nil {
+		t.Skip("SKIPPING: " + err.Error())
+	}
+	base, err := hostBase(hostCertBundles, hostZoneinfo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,13 +22,49 @@ import (
 	"github.com/gantry-dev/gantry/tools/ocispec"
 )
 
+// repoRoot is the checkout these tests read. Under `bazel test` there is
+// none, only the runfiles of the test, so every test that needs it skips.
 func repoRoot(t *testing.T) string {
 	t.Helper()
+	if reason := bazelTestSkip(os.Getenv); reason != "" {
+		t.Skip("SKIPPING: " + reason)
+	}
 	root, err := gobuild.FindRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// bazelTestSkip says why a test that needs the source tree cannot run, or
+// "". Bazel's test runner sets TEST_SRCDIR (the runfiles); `go test`, and
+// `bazel run @rules_go//go -- test`, which sets BUILD_WORKSPACE_DIRECTORY
+// only, do not.
+func bazelTestSkip(getenv func(string) string) string {
+	if getenv("TEST_SRCDIR") == "" {
+		return ""
+	}
+	return "running under bazel test (TEST_SRCDIR is set), which gives a test its runfiles, not the source tree and the go command these checks read and run; run `go test ./tools/repocheck/` in the checkout"
+}
+
+func TestRepoChecksSkipUnderBazelTestOnly(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		skip bool
+	}{
+		{"go test runs them", map[string]string{}, false},
+		{"bazel run @rules_go//go -- test runs them", map[string]string{"BUILD_WORKSPACE_DIRECTORY": "/src/gantry"}, false},
+		{"bazel test skips them", map[string]string{"TEST_SRCDIR": "/out/repocheck_test.runfiles", "TEST_WORKSPACE": "_main"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reason := bazelTestSkip(func(k string) string { return tc.env[k] })
+			if (reason != "") != tc.skip {
+				t.Errorf("skip reason %q, want a skip: %v", reason, tc.skip)
+			}
+		})
+	}
 }
 
 // parseStarlark parses a file of the repository (rel is slash-separated).

@@ -5,11 +5,13 @@
 // repositories against go.mod, labels against the packages they name, the
 // image's settings against compose/compose.yaml and its structure test, the
 // stamping variables against tools/gobuild, the embedded migrations against
-// the directory. cross_test.go builds the binary as the image needs it (static,
-// for amd64 and arm64) and runs the arm64 one under qemu-user, and checks that
-// two clean builds are bit-identical.
+// the directory, the docs' promise of a build without a C compiler against
+// .bazelrc and every go_binary and go_test. cross_test.go builds the binary
+// as the image needs it (static, for amd64 and arm64) and runs the arm64 one
+// under qemu-user, and checks that two clean builds are bit-identical.
 //
 // The package has no code of its own; it runs under `go test ./...`. Under
 // Bazel its go_test is manual: it reads the whole source tree and runs the go
-// command, neither of which a sandboxed test has.
+// command, neither of which a sandboxed test has, so under `bazel test` the
+// checks of the tree skip (repoRoot).
 package repocheck

@@ -28,8 +28,11 @@ func (b Binaries) Tool(name string) string {
 	return filepath.Join(filepath.Dir(b.PgCtl), name)
 }
 
-// FindBinaries looks on PATH (as under Nix) and then in Debian's versioned
-// directories, newest major first. Links are resolved, so that Tool finds
+// FindBinaries looks on PATH, then in Debian's versioned directories,
+// which are on no PATH, newest major first. PATH finds the Nix shell's
+// PostgreSQL, Fedora's (/usr/bin) and one under /usr/local/bin; under
+// bazel test PATH is Bazel's fixed /bin:/usr/bin:/usr/local/bin unless
+// --config=db passes the shell's. Links are resolved, so that Tool finds
 // the programs installed beside them.
 func FindBinaries() (Binaries, error) {
 	initdb, err1 := exec.LookPath("initdb")
@@ -49,7 +52,7 @@ func FindBinaries() (Binaries, error) {
 			return b, nil
 		}
 	}
-	return Binaries{}, errors.New("initdb and pg_ctl are neither on PATH nor under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+	return Binaries{}, fmt.Errorf("initdb and pg_ctl are neither on PATH (%s) nor under /usr/lib/postgresql/*/bin (apt-get install postgresql)", os.Getenv("PATH"))
 }
 
 func majorOf(binDir string) int {
