@@ -1,0 +1,83 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"hash/crc32"
+	"math/big"
+)
+
+// A token is Prefix, 43 base62 characters of randomness (256 bits) and a
+// 6-character base62 CRC32 of everything before it, in the style of
+// GitHub's tokens: secret scanners find the prefix, and a mistyped token
+// fails its checksum without a database lookup.
+const (
+	Prefix      = "gantry_"
+	secretLen   = 43 // 62^43 > 2^256
+	checksumLen = 6  // 62^6 > 2^32
+	TokenLen    = len(Prefix) + secretLen + checksumLen
+)
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// Errors of a token that cannot be one of ours. The HTTP layer answers
+// both the same way, so a caller learns nothing from which it was.
+var (
+	ErrMalformed = errors.New("not a gantry API token: want gantry_ followed by 49 letters and digits")
+	ErrChecksum  = errors.New("the token's checksum does not match: it was mistyped or truncated")
+)
+
+// Hash is what the database stores and is looked up by: the SHA-256 of
+// the whole token. The token itself is never stored.
+type Hash [sha256.Size]byte
+
+// HashOf hashes a token.
+func HashOf(token string) Hash { return sha256.Sum256([]byte(token)) }
+
+// NewToken returns a fresh random token.
+func NewToken() (string, error) {
+	var secret [32]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return "", err
+	}
+	body := Prefix + encode(new(big.Int).SetBytes(secret[:]), secretLen)
+	return body + checksum(body), nil
+}
+
+// Check tells a well-formed token with a valid checksum from anything else.
+func Check(token string) error {
+	if len(token) != TokenLen || token[:len(Prefix)] != Prefix {
+		return ErrMalformed
+	}
+	for i := len(Prefix); i < len(token); i++ {
+		if !isBase62(token[i]) {
+			return ErrMalformed
+		}
+	}
+	body := token[:len(token)-checksumLen]
+	if checksum(body) != token[len(body):] {
+		return ErrChecksum
+	}
+	return nil
+}
+
+func checksum(body string) string {
+	return encode(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(body)))), checksumLen)
+}
+
+// encode writes n in base62, left-padded with zeros to width characters.
+func encode(n *big.Int, width int) string {
+	out := make([]byte, width)
+	base := big.NewInt(62)
+	rem := new(big.Int)
+	for i := width - 1; i >= 0; i-- {
+		n.DivMod(n, base, rem)
+		out[i] = base62[rem.Int64()]
+	}
+	return string(out)
+}
+
+func isBase62(c byte) bool {
+	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+}
