@@ -24,10 +24,11 @@ FROM tasks WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:n::bigint), 12
 
 // connectBudget is the time -T gives each client to connect. pgbench starts
 // its -T clock before its clients connect, and each connection is a backend
-// started and a SCRAM exchange: with both cores of this machine busy, 64
-// clients took 2.9 s to connect, so the smoke's 2 s -T ran out before the
-// first transaction and pgbench exited 0 having processed none. The budget
-// is twice that per client.
+// started and a SCRAM exchange: on this two-core machine at a load average
+// of 16 to 20, 64 clients took 2.9 to 4.1 s to connect, so the smoke's 2 s
+// -T ran out before the first transaction and pgbench exited 0 having
+// processed none. At 100 ms a client the smoke's 64 clients get -T 9, which
+// connecting would have to fill, twice the worst seen, to leave no time.
 const connectBudget = 100 * time.Millisecond
 
 // pgbenchSeconds is pgbench's -T, in the whole seconds it takes: d to
