@@ -56,14 +56,26 @@ func Check(token string) error {
 		}
 	}
 	body := token[:len(token)-checksumLen]
-	if checksum(body) != token[len(body):] {
+	if sum := checksumOf(body); string(sum[:]) != token[len(body):] {
 		return ErrChecksum
 	}
 	return nil
 }
 
 func checksum(body string) string {
-	return encode(new(big.Int).SetUint64(uint64(crc32.ChecksumIEEE([]byte(body)))), checksumLen)
+	sum := checksumOf(body)
+	return string(sum[:])
+}
+
+// checksumOf runs on every request, so it does without big.Int.
+func checksumOf(body string) [checksumLen]byte {
+	n := crc32.ChecksumIEEE([]byte(body))
+	var out [checksumLen]byte
+	for i := checksumLen - 1; i >= 0; i-- {
+		out[i] = base62[n%62]
+		n /= 62
+	}
+	return out
 }
 
 // encode writes n in base62, left-padded with zeros to width characters.

@@ -134,3 +134,17 @@ func TestUsable(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkCheck(b *testing.B) {
+	tok, err := NewToken()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Check(tok); err != nil {
+			b.Fatal(err)
+		}
+		_ = HashOf(tok)
+	}
+}
