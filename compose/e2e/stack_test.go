@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gantry-dev/gantry/services/loopback"
 	"github.com/gantry-dev/gantry/tools/gobuild"
-	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // Password is what every stack here runs with: each character is one that
