@@ -95,6 +95,8 @@ func (c *Cluster) createArgs() []string {
 		// A file, never the environment, which docker inspect shows.
 		"--mount", "type=bind,readonly,source=" + c.passwordPath() + ",target=" + passwordFile,
 		"--env", "POSTGRES_PASSWORD_FILE=" + passwordFile,
+		// Like the local cluster's initdb: no fsync for a throwaway cluster.
+		"--env", "POSTGRES_INITDB_ARGS=--no-sync",
 		"--shm-size", "128m",
 		c.image}
 	for _, s := range settings {
