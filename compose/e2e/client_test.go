@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gantry-dev/gantry/tools/loopback"
+	"github.com/gantry-dev/gantry/services/loopback"
 )
 
 type response struct {

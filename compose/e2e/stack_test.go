@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gantry-dev/gantry/services/loopback"
 	"github.com/gantry-dev/gantry/tools/gobuild"
-	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // Password is what every stack here runs with: each character is one that
@@ -62,6 +62,15 @@ func repoRoot(t *testing.T) string {
 // from password; it is torn down, volumes and all, when t ends.
 func newStack(t *testing.T, password string) *stack {
 	t.Helper()
+	s := newBareStack(t)
+	initSecrets(t, filepath.Join(s.dir, "secrets"), password)
+	return s
+}
+
+// newBareStack prepares a project without secrets yet, torn down as
+// newStack's is.
+func newBareStack(t *testing.T) *stack {
+	t.Helper()
 	if os.Getenv("GANTRY_E2E") != "1" {
 		t.Skip("SKIPPING compose end-to-end tests: set GANTRY_E2E=1 (they need Docker and the images; see compose/e2e/run)")
 	}
@@ -76,7 +85,6 @@ func newStack(t *testing.T, password string) *stack {
 		dir:     t.TempDir(),
 		port:    strconv.Itoa(freePort(t)),
 	}
-	initSecrets(t, filepath.Join(s.dir, "secrets"), password)
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := s.run("logs", "--no-color", "--timestamps")
@@ -179,6 +187,21 @@ func (s *stack) containers(service string) []container {
 		s.t.Fatal(err)
 	}
 	return cs
+}
+
+// healthy checks that the database is healthy, the migration done and
+// the API healthy.
+func (s *stack) healthy() {
+	s.t.Helper()
+	if db := s.one("db"); db.State.Health == nil || db.State.Health.Status != "healthy" {
+		s.t.Fatalf("db: %+v", db.State)
+	}
+	if m := s.one("migrate"); m.State.Status != "exited" || m.State.ExitCode != 0 {
+		s.t.Fatalf("migrate: %+v", m.State)
+	}
+	if api := s.one("api"); api.State.Health == nil || api.State.Health.Status != "healthy" {
+		s.t.Fatalf("api: %+v", api.State)
+	}
 }
 
 func (s *stack) one(service string) container {

@@ -9,16 +9,7 @@ import (
 func TestUpFromNothingGivesAWorkingStack(t *testing.T) {
 	s := newStack(t, Password)
 	s.up()
-
-	if db := s.one("db"); db.State.Health == nil || db.State.Health.Status != "healthy" {
-		t.Fatalf("db: %+v", db.State)
-	}
-	if m := s.one("migrate"); m.State.Status != "exited" || m.State.ExitCode != 0 {
-		t.Fatalf("migrate: %+v", m.State)
-	}
-	if api := s.one("api"); api.State.Health == nil || api.State.Health.Status != "healthy" {
-		t.Fatalf("api: %+v", api.State)
-	}
+	s.healthy()
 	crud(t, s.base())
 }
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
-	"github.com/gantry-dev/gantry/tools/loopback"
+	"github.com/gantry-dev/gantry/services/loopback"
 )
 
 func TestAServerStartedBeforeItsDatabaseBecomesReadyOnceTheDatabaseIsUp(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
-	"github.com/gantry-dev/gantry/tools/loopback"
+	"github.com/gantry-dev/gantry/services/loopback"
 )
 
 // TestMain doubles as the real program when GANTRY_API_MAIN is set, so

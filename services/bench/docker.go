@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantry-dev/gantry/services/loopback"
 	"github.com/gantry-dev/gantry/tools/gobuild"
-	"github.com/gantry-dev/gantry/tools/loopback"
 )
 
 // measured is a figure, or why it could not be taken on this machine.

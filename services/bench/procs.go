@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gantry-dev/gantry/tools/loopback"
+	"github.com/gantry-dev/gantry/services/loopback"
 )
 
 // proc is a server under test, in a process of its own like in production.

@@ -3,6 +3,7 @@
 # official postgres image's contract that Gantry's tests use:
 #   POSTGRES_USER (default postgres), POSTGRES_PASSWORD / POSTGRES_PASSWORD_FILE
 #   (file wins), POSTGRES_DB (default = user), POSTGRES_HOST_AUTH_METHOD=trust,
+#   POSTGRES_INITDB_ARGS (extra initdb flags, split on spaces),
 #   *.sql / *.sh in /docker-entrypoint-initdb.d on first start.
 set -euo pipefail
 
@@ -46,8 +47,11 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
   [[ -n $pw || $auth == trust ]] ||
     die "set POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE (or POSTGRES_HOST_AUTH_METHOD=trust)"
 
+  # Extra initdb flags, split on spaces as upstream does (--no-sync for
+  # throwaway test clusters).
+  read -ra initdb_args <<<"${POSTGRES_INITDB_ARGS:-}"
   initdb --username="$user" --encoding=UTF8 --locale=C.UTF-8 \
-    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+    --auth-local=trust --auth-host=scram-sha-256 "${initdb_args[@]}" >/dev/null
   printf 'host all all all %s\n' "$auth" >>"$PGDATA/pg_hba.conf"
 
   # Unix socket only, so nothing can connect before the password is set, and

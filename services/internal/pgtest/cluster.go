@@ -11,10 +11,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
-	"github.com/gantry-dev/gantry/tools/loopback"
+	"github.com/gantry-dev/gantry/services/loopback"
 )
 
 // Binaries are the PostgreSQL server programs a cluster needs.
@@ -65,14 +66,20 @@ func isExecutable(p string) bool {
 	return err == nil && fi.Mode()&0o111 != 0
 }
 
-// Cluster is a PostgreSQL server in a temporary directory, listening on
-// 127.0.0.1 only.
+// Cluster is a PostgreSQL server in a temporary directory, or in a
+// container, listening on 127.0.0.1 only.
 type Cluster struct {
-	bin  Binaries
-	dir  string
-	Port int
-	cred *syscall.Credential
+	bin   Binaries
+	image string // set when a container runs the server instead of bin
+	id    string // the container, once created
+	dir   string
+	Port  int
+	cred  *syscall.Credential
 }
+
+// settings are the server's, whatever runs it. Durability is off: these
+// databases live for one test run.
+var settings = []string{"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200"}
 
 // NewCluster starts a cluster of t's own, for tests that stop and start the
 // server; it is removed when t ends.
@@ -89,14 +96,14 @@ func NewCluster(t testing.TB) *Cluster {
 // of a service that starts before its database.
 func InitCluster(t testing.TB) *Cluster {
 	t.Helper()
-	bin, err := FindBinaries()
-	if err != nil {
-		if os.Getenv(RequireEnv) != "" {
-			t.Fatal(err)
-		}
+	src, err := selected()
+	if errors.Is(err, errNoServer) && os.Getenv(RequireEnv) == "" {
 		t.Skip("SKIPPING: " + err.Error())
 	}
-	c, err := initCluster(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := initCluster(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +113,11 @@ func InitCluster(t testing.TB) *Cluster {
 
 // StartCluster creates and starts a cluster; the caller must Remove it.
 func StartCluster(bin Binaries) (*Cluster, error) {
-	c, err := initCluster(bin)
+	return startCluster(source{bin: bin})
+}
+
+func startCluster(src source) (*Cluster, error) {
+	c, err := initCluster(src)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +128,11 @@ func StartCluster(bin Binaries) (*Cluster, error) {
 	return c, nil
 }
 
-func initCluster(bin Binaries) (*Cluster, error) {
+func initCluster(src source) (*Cluster, error) {
+	if src.image != "" {
+		return initContainer(src.image)
+	}
+	bin := src.bin
 	dir, err := os.MkdirTemp("", "gantry-pg-")
 	if err != nil {
 		return nil, err
@@ -173,8 +188,10 @@ func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 func (c *Cluster) data() string { return filepath.Join(c.dir, "data") }
 
 // Start starts the server, on the same port as before if it ran already.
-// Durability is off: these databases live for one test run.
 func (c *Cluster) Start() error {
+	if c.image != "" {
+		return c.startContainer()
+	}
 	var out []byte
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -183,7 +200,7 @@ func (c *Cluster) Start() error {
 				return err
 			}
 		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.Port, c.dir)
+		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c %s", c.Port, c.dir, strings.Join(settings, " -c "))
 		out, err = c.command(c.bin.PgCtl, "-D", c.data(), "-l", filepath.Join(c.dir, "log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput()
 		if err == nil {
 			return nil
@@ -196,6 +213,9 @@ func (c *Cluster) Start() error {
 // Stop shuts the server down fast: open connections are cut, as in a crash
 // of the database host seen from the client.
 func (c *Cluster) Stop() error {
+	if c.image != "" {
+		return c.stopContainer()
+	}
 	out, err := c.command(c.bin.PgCtl, "-D", c.data(), "-m", "fast", "-w", "stop").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
@@ -205,6 +225,10 @@ func (c *Cluster) Stop() error {
 
 // Remove stops the server if it runs and deletes its directory.
 func (c *Cluster) Remove() {
+	if c.image != "" {
+		c.removeContainer()
+		return
+	}
 	c.command(c.bin.PgCtl, "-D", c.data(), "-m", "immediate", "-w", "stop").Run()
 	os.RemoveAll(c.dir)
 }

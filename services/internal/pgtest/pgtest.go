@@ -1,6 +1,7 @@
 // Package pgtest gives tests a real PostgreSQL: the server at DATABASE_URL
 // when it is set, otherwise a throwaway cluster started with initdb and
-// pg_ctl in a temporary directory and removed afterwards. Each test gets a
+// pg_ctl in a temporary directory, or, on machines without those, in a
+// Docker container (see ModeEnv), and removed afterwards. Each test gets a
 // database of its own, so tests run in parallel without seeing each other.
 //
 // The throwaway cluster's superuser password is full of characters that
@@ -12,6 +13,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -25,7 +27,8 @@ import (
 // Password is the throwaway cluster's superuser password.
 const Password = `p@ss w0rd$!#'"%/\`
 
-// RequireEnv makes a missing PostgreSQL a failure instead of a skip. CI sets
+// RequireEnv makes a missing PostgreSQL (neither initdb nor Docker) a
+// failure instead of a skip. CI sets
 // it, so a broken install cannot turn the database tests green by skipping.
 const RequireEnv = "GANTRY_REQUIRE_DB"
 
@@ -46,13 +49,20 @@ func runMain(m *testing.M) int {
 		shared.adminURL = u
 		return m.Run()
 	}
-	bin, err := FindBinaries()
-	if err != nil {
-		shared.skip = "no PostgreSQL for database tests: DATABASE_URL is unset and " + err.Error()
+	src, err := selected()
+	if errors.Is(err, errNoServer) {
+		shared.skip = err.Error() + " (and DATABASE_URL is unset)"
 		fmt.Fprintf(os.Stderr, "\n!!! SKIPPING DATABASE TESTS: %s !!!\n\n", shared.skip)
 		return m.Run()
 	}
-	c, err := StartCluster(bin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest: "+err.Error())
+		return 1
+	}
+	if src.image != "" {
+		fmt.Fprintf(os.Stderr, "pgtest: PostgreSQL runs in containers of %s (%s=%q)\n", src.image, ModeEnv, os.Getenv(ModeEnv))
+	}
+	c, err := startCluster(src)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest: "+err.Error())
 		return 1

@@ -2,6 +2,10 @@
 // a free port, and an HTTP request that stays in flight as long as asked,
 // which is how Gantry proves a graceful shutdown without a test-only slow
 // endpoint in the service.
+//
+// It sits under services/ because the services' own tests need it and
+// nothing there imports tools/; not under services/internal, because the
+// compose end-to-end tests use it too.
 package loopback
 
 import (
