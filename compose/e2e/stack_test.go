@@ -82,7 +82,9 @@ func newStack(t *testing.T, password string) *stack {
 			out, _ := s.run("logs", "--no-color", "--timestamps")
 			t.Logf("compose logs:\n%s", out)
 		}
-		s.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
+		if out, err := s.run("down", "--volumes", "--remove-orphans", "--timeout", "5"); err != nil {
+			t.Errorf("compose down left project %s behind: %v\n%s", s.project, err, out)
+		}
 	})
 	return s
 }
@@ -242,7 +244,9 @@ func portPair(t *testing.T) string {
 	for range 20 {
 		p := freePort(t)
 		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
-			ln.Close()
+			if err := ln.Close(); err != nil {
+				t.Fatal(err) // the port would stay taken
+			}
 			return fmt.Sprintf("%d-%d", p, p+1)
 		}
 	}
