@@ -67,7 +67,11 @@ func shellsInImage(t *testing.T, image string) []string {
 		t.Fatal(err)
 	}
 	cid := strings.TrimSpace(string(id))
-	defer exec.Command("docker", "rm", cid).Run()
+	defer func() {
+		if out, err := exec.Command("docker", "rm", cid).CombinedOutput(); err != nil {
+			t.Logf("docker rm %s: %v\n%s", cid, err, out)
+		}
+	}()
 	cmd := exec.Command("docker", "export", cid)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -94,7 +98,9 @@ func shellsInImage(t *testing.T, image string) []string {
 			shells = append(shells, h.Name)
 		}
 	}
-	cmd.Wait()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("docker export: %v", err)
+	}
 	if files == 0 {
 		t.Fatal("the exported filesystem is empty: the check proves nothing")
 	}

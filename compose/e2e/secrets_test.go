@@ -71,7 +71,9 @@ func TestInitSecretsWithOnlyOneFileLeft(t *testing.T) {
 	}
 	t.Run("a missing URL is written from the password that is kept", func(t *testing.T) {
 		dir := t.TempDir()
-		os.WriteFile(filepath.Join(dir, "db_password"), []byte(Password+"\n"), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, "db_password"), []byte(Password+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if out, err := initSecrets(dir); err != nil {
 			t.Fatalf("init-secrets: %v\n%s", err, out)
 		}
@@ -88,7 +90,9 @@ func TestInitSecretsWithOnlyOneFileLeft(t *testing.T) {
 	})
 	t.Run("a URL without its password file is refused, naming the way out", func(t *testing.T) {
 		dir := t.TempDir()
-		os.WriteFile(filepath.Join(dir, "database_url"), []byte("postgres://gantry:old@db:5432/gantry\n"), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, "database_url"), []byte("postgres://gantry:old@db:5432/gantry\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		out, err := initSecrets(dir)
 		if err == nil || !strings.Contains(out, "--force") {
 			t.Fatalf("init-secrets: err %v, output %q; want a failure naming --force", err, out)

@@ -90,7 +90,9 @@ func newBareStack(t *testing.T) *stack {
 			out, _ := s.run("logs", "--no-color", "--timestamps")
 			t.Logf("compose logs:\n%s", out)
 		}
-		s.run("down", "--volumes", "--remove-orphans", "--timeout", "5")
+		if out, err := s.run("down", "--volumes", "--remove-orphans", "--timeout", "5"); err != nil {
+			t.Errorf("compose down left project %s behind: %v\n%s", s.project, err, out)
+		}
 	})
 	return s
 }
@@ -265,7 +267,9 @@ func portPair(t *testing.T) string {
 	for range 20 {
 		p := freePort(t)
 		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
-			ln.Close()
+			if err := ln.Close(); err != nil {
+				t.Fatal(err) // the port would stay taken
+			}
 			return fmt.Sprintf("%d-%d", p, p+1)
 		}
 	}

@@ -101,8 +101,10 @@ func TestThePasswordNeverReachesTheLogs(t *testing.T) {
 	s.waitStatus(t, "/readyz", 200, 10e9)
 	s.call(t, "GET", "/v1/tasks", "")
 	s.stop()
-	<-s.result
-	s.result <- nil
+	if err := <-s.result; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	s.result <- nil // for the cleanup
 	logs := s.logs.String()
 	for _, secret := range []string{pgtest.Password, pgxEscape(pgtest.Password), "w0rd"} {
 		if strings.Contains(logs, secret) {
@@ -145,7 +147,9 @@ func TestMigrateSubcommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		conn.Exec(context.Background(), "UPDATE schema_migrations SET dirty = true")
+		if _, err := conn.Exec(context.Background(), "UPDATE schema_migrations SET dirty = true"); err != nil {
+			t.Fatal(err)
+		}
 		conn.Close(context.Background())
 		code, _, stderr := runBinary(t, env, "migrate", "up")
 		last := lastLine(stderr)

@@ -51,7 +51,9 @@ func (b *logBuffer) flushLoop() {
 func (b *logBuffer) flush() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.w.Flush()
+	// A failed write has nowhere to be reported: the log is where it would
+	// go. bufio keeps the error, and the handlers' writes return it.
+	_ = b.w.Flush()
 }
 
 // Close flushes what is left and stops the flusher.

@@ -9,7 +9,9 @@ import (
 func TestLogBufferDeliversLinesWithinAFlushIntervalAndAllAtClose(t *testing.T) {
 	var out syncBuffer
 	b := newLogBuffer(&out)
-	b.Write([]byte("first\n"))
+	if _, err := b.Write([]byte("first\n")); err != nil {
+		t.Fatal(err)
+	}
 	if out.String() != "" {
 		t.Fatal("a line was written through at once: nothing is buffered")
 	}
@@ -20,7 +22,9 @@ func TestLogBufferDeliversLinesWithinAFlushIntervalAndAllAtClose(t *testing.T) {
 	if out.String() != "first\n" {
 		t.Fatalf("after %s: %q", 5*flushEvery, out.String())
 	}
-	b.Write([]byte("last\n"))
+	if _, err := b.Write([]byte("last\n")); err != nil {
+		t.Fatal(err)
+	}
 	b.Close()
 	if !strings.HasSuffix(out.String(), "last\n") {
 		t.Fatalf("Close lost a line: %q", out.String())

@@ -30,7 +30,13 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer func() {
+		// The operation has finished (or failed) by now, and its result
+		// stands: a connection that does not close cleanly is only news.
+		if err := m.Close(); err != nil {
+			log.Warn("closing the database connection", "err", err)
+		}
+	}()
 	return op(m, log, stdout)
 }
 
@@ -86,7 +92,9 @@ func migrateDown(n int) migrateOp {
 			return err
 		}
 		if reverted == 0 {
-			fmt.Fprintln(out, "no migration is applied, so there is nothing to revert")
+			if _, err := fmt.Fprintln(out, "no migration is applied, so there is nothing to revert"); err != nil {
+				return err
+			}
 		}
 		return migrateVersion(m, log, out)
 	}
@@ -104,7 +112,8 @@ func migrateForce(v int) migrateOp {
 	}
 }
 
-func migrateVersion(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {
+// migrateVersion is a migrateOp: it has nothing to log.
+func migrateVersion(m *postgres.Migrator, _ *slog.Logger, out io.Writer) error {
 	v, dirty, err := m.Version()
 	if err != nil {
 		return err
@@ -113,6 +122,6 @@ func migrateVersion(m *postgres.Migrator, log *slog.Logger, out io.Writer) error
 	if dirty {
 		state = "dirty"
 	}
-	fmt.Fprintf(out, "version %d (%s); this binary's latest is %d\n", v, state, postgres.LatestVersion())
-	return nil
+	_, err = fmt.Fprintf(out, "version %d (%s); this binary's latest is %d\n", v, state, postgres.LatestVersion())
+	return err
 }

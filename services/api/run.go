@@ -53,11 +53,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv)
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, versionLine())
-		return nil
+		_, err := fmt.Fprintln(stdout, versionLine())
+		return err
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintln(stdout, usage)
-		return nil
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
 	}
 	return usageError{fmt.Sprintf("unknown command %q", strings.TrimSpace(cmd))}
 }

@@ -48,7 +48,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		RequestTimeout: cfg.RequestTimeout,
 		Collectors:     []prometheus.Collector{postgres.NewPoolCollector(pool)},
 	}))
-	ln, err := net.Listen("tcp", srv.Addr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", srv.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -141,7 +141,9 @@ func drain(srv *http.Server, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close()
+		// Cuts the connections still open. Its error can only be about the
+		// listeners, which Shutdown has closed already.
+		_ = srv.Close()
 		return fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off: %w", timeout, err)
 	}
 	return nil
@@ -152,7 +154,7 @@ func waitForDatabase(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, 
 	err := postgres.Retry(ctx, log, timeout, "connect to database", pool.Ping)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil // shutting down anyway
+			return nil //nolint:nilerr // shutting down anyway: not being connected is no failure
 		}
 		return fmt.Errorf("%w (DB_CONNECT_TIMEOUT is %s)", err, timeout)
 	}

@@ -83,7 +83,7 @@ func composeUp(ctx context.Context) measured {
 	if err != nil {
 		return measured{why: err.Error()}
 	}
-	defer os.RemoveAll(dir)
+	defer removeAll(dir)
 	if _, err := runEnv(ctx, []string{"GANTRY_SECRETS_DIR=" + filepath.Join(dir, "secrets")}, filepath.Join(root, "compose", "init-secrets")); err != nil {
 		return measured{why: err.Error()}
 	}
@@ -93,7 +93,11 @@ func composeUp(ctx context.Context) measured {
 		base := []string{"compose", "-p", "gantry-bench", "-f", filepath.Join(root, "compose", "compose.yaml"), "--project-directory", dir}
 		return runEnv(ctx, env, "docker", append(base, args...)...)
 	}
-	defer compose("down", "--volumes", "--timeout", "5")
+	defer func() {
+		if _, err := compose("down", "--volumes", "--timeout", "5"); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: the gantry-bench compose project may still be running:", err)
+		}
+	}()
 	start := time.Now()
 	if _, err := compose("up", "--detach", "--wait", "--wait-timeout", "120"); err != nil {
 		return measured{why: err.Error()}

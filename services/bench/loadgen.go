@@ -79,9 +79,13 @@ func worker(ctx context.Context, addr string, c int, next request, ok check) ([]
 	errs := 0
 	buf := make([]byte, 0, 4096)
 	var firstErr error
+	var dialer net.Dialer
 	for seq := 0; ctx.Err() == nil; {
-		conn, err := net.Dial("tcp", addr)
+		conn, err := dialer.DialContext(ctx, "tcp", addr)
 		if err != nil {
+			if ctx.Err() != nil {
+				break // the run is over; a dial it cut short is no error
+			}
 			errs++
 			firstErr = cmp(firstErr, err)
 			time.Sleep(10 * time.Millisecond)
@@ -105,7 +109,7 @@ func worker(ctx context.Context, addr string, c int, next request, ok check) ([]
 			}
 			seq++
 		}
-		conn.Close()
+		_ = conn.Close() // what the connection did is counted; closing it is not measured
 		if err != nil && ctx.Err() == nil {
 			errs++
 			firstErr = cmp(firstErr, err)

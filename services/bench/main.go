@@ -57,8 +57,9 @@ func main() {
 	// taking CPU from the servers being measured.
 	runtime.GOMAXPROCS(1)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := suite(ctx, o); err != nil {
+	err := suite(ctx, o)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

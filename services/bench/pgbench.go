@@ -88,7 +88,7 @@ func pgbench(ctx context.Context, bin, dbURL string, tasks, clients int, d time.
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
+	defer removeAll(dir)
 	script := filepath.Join(dir, "get.sql")
 	if err := os.WriteFile(script, []byte(pgbenchScript), 0o644); err != nil {
 		return 0, err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -80,16 +79,21 @@ func median[T float64 | time.Duration](v []T) T {
 	return s[len(s)/2]
 }
 
+// write prints the report and, given a path, writes it there as well.
 func (r *report) write(path string) error {
-	w := io.Writer(os.Stdout)
+	text := r.String()
 	if path != "" {
-		f, err := os.Create(path)
-		if err != nil {
+		if err := os.WriteFile(path, []byte(text), 0o666); err != nil {
 			return err
 		}
-		defer f.Close()
-		w = io.MultiWriter(os.Stdout, f)
 	}
+	_, err := os.Stdout.WriteString(text)
+	return err
+}
+
+// String renders the report in Markdown.
+func (r *report) String() string {
+	w := new(strings.Builder)
 	mode := ""
 	if r.o.smoke {
 		mode = " (smoke mode: small tables and 2 s measurements; these numbers are not results)"
@@ -113,5 +117,5 @@ func (r *report) write(path string) error {
 		fmt.Fprintf(w, "\nDeep page / first page at %d tasks (p50): **%.2f** (target <= 1.5)\n", r.o.large, float64(l[1])/float64(l[0]))
 	}
 	fmt.Fprintf(w, "\n### Footprint\n\n| figure | value |\n|---|---|\n%s\n", strings.Join(r.foot, "\n"))
-	return nil
+	return w.String()
 }

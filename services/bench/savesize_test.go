@@ -36,9 +36,13 @@ func TestLayerTarSize(t *testing.T) {
 				if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(body))}); err != nil {
 					t.Fatal(err)
 				}
-				tw.Write(body)
+				if _, err := tw.Write(body); err != nil {
+					t.Fatal(err)
+				}
 			}
-			tw.Close()
+			if err := tw.Close(); err != nil {
+				t.Fatal(err)
+			}
 			got, err := layerTarSize(&buf)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

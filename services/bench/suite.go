@@ -24,13 +24,21 @@ type env struct {
 	report    *report
 }
 
+// removeAll deletes a scratch directory, and says so when it cannot: the
+// suite's hold databases and binaries, worth reclaiming by hand.
+func removeAll(dir string) {
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+	}
+}
+
 func suite(ctx context.Context, o options) error {
 	e := &env{o: o, report: newReport(o)}
 	dir, err := os.MkdirTemp("", "gantry-bench-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer removeAll(dir)
 	if err := e.build(ctx, dir); err != nil {
 		return err
 	}

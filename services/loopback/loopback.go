@@ -22,8 +22,9 @@ func FreePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	port := ln.Addr().(*net.TCPAddr).Port
+	// A listener that did not close may still hold the port.
+	return port, ln.Close()
 }
 
 // SlowPost sends POST path to addr (host:port) with a JSON body that
@@ -37,10 +38,12 @@ func SlowPost(addr, path, body string, d time.Duration) <-chan string {
 			done <- "dial: " + err.Error()
 			return
 		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, len(body))
+		defer func() { _ = conn.Close() }() // the outcome is on the channel by then
+		// Write errors are expected: a server that gives up on the slow body
+		// answers (408) and closes, and its answer is what gets read below.
+		_, _ = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, len(body))
 		for i := range len(body) {
-			conn.Write([]byte{body[i]})
+			_, _ = conn.Write([]byte{body[i]})
 			time.Sleep(d / time.Duration(len(body)))
 		}
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -48,7 +51,7 @@ func SlowPost(addr, path, body string, d time.Duration) <-chan string {
 			done <- "read: " + err.Error()
 			return
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close() // the status line is the answer
 		done <- resp.Status
 	}()
 	return done

@@ -50,9 +50,8 @@ func skeleton() []ociarchive.Entry {
 
 // copied says which files of the Debian rootfs the base takes.
 func copied(name string) bool {
-	switch {
-	case name == "etc/os-release", name == "usr/lib/os-release",
-		name == "etc/ssl/certs/ca-certificates.crt":
+	switch name {
+	case "etc/os-release", "usr/lib/os-release", "etc/ssl/certs/ca-certificates.crt":
 		return true
 	}
 	return strings.HasPrefix(name, "usr/share/zoneinfo/")
@@ -69,7 +68,7 @@ func baseFiles(o options) ([]ociarchive.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: closing loses nothing
 	return fromRootfs(f)
 }
 
@@ -82,7 +81,7 @@ func fromRootfs(r io.Reader) ([]ociarchive.Entry, error) {
 	var release string
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -75,6 +75,6 @@ func report(w io.Writer, ref name.Tag, img v1.Image) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s\tmanifest %s\tid %s\t%.2f MB uncompressed\n", ref, digest, cfg, float64(size)/1e6)
-	return nil
+	_, err = fmt.Fprintf(w, "%s\tmanifest %s\tid %s\t%.2f MB uncompressed\n", ref, digest, cfg, float64(size)/1e6)
+	return err
 }

@@ -34,10 +34,16 @@ func rootfs(t *testing.T, versionID string) *bytes.Reader {
 		"./usr/bin/apt":                       "ELF",
 	}
 	for _, name := range slices.Sorted(maps.Keys(files)) {
-		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg})
-		tw.Write([]byte(files[name]))
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(files[name])); err != nil {
+			t.Fatal(err)
+		}
 	}
-	tw.Close()
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	return bytes.NewReader(buf.Bytes())
 }
 
@@ -85,7 +91,7 @@ func TestTheBaseHasNonrootCertificatesAndZonesButNoShell(t *testing.T) {
 			}
 			files[h.Name] = h
 		}
-		rc.Close()
+		_ = rc.Close() // read to the end: closing loses nothing
 	}
 	for _, want := range []string{"etc/passwd", "etc/group", "etc/ssl/certs/ca-certificates.crt", "usr/share/zoneinfo/UTC", "usr/local/bin/api", "tmp/", "home/nonroot/"} {
 		if files[want] == nil {

@@ -68,7 +68,7 @@ func binary(ctx context.Context, o options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a leftover build under the temp dir, at worst
 	out := filepath.Join(dir, "api")
 	err = gobuild.Build(ctx, gobuild.Options{Dir: o.root, GOARCH: o.arch, Out: out, Version: o.version, Commit: o.commit})
 	if err != nil {

@@ -98,7 +98,7 @@ func Size(img v1.Image) (int64, error) {
 			return 0, err
 		}
 		n, err := io.Copy(io.Discard, rc)
-		rc.Close()
+		_ = rc.Close() // read to the end: closing loses nothing
 		if err != nil {
 			return 0, err
 		}

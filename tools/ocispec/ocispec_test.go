@@ -11,7 +11,9 @@ import (
 func writeBuild(t *testing.T, content string) string {
 	t.Helper()
 	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "oci"), 0o755)
+	if err := os.MkdirAll(filepath.Join(root, "oci"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(root, File), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

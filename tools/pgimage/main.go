@@ -105,7 +105,7 @@ func postgresIDs(rootfs string) (uid, gid int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: closing loses nothing
 	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()

@@ -262,7 +262,7 @@ func lockstepMinor(v string) string {
 // "1.26.0" counts as equal).
 func lockstepCompareVersions(a, b string) int {
 	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < max(len(as), len(bs)); i++ {
+	for i := range max(len(as), len(bs)) {
 		var x, y int
 		if i < len(as) {
 			x, _ = strconv.Atoi(as[i])

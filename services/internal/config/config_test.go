@@ -110,7 +110,9 @@ func TestAShutdownDelayOfZeroOrMoreIsAccepted(t *testing.T) {
 
 func TestAnEmptyURLFileIsAnError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db_url")
-	os.WriteFile(path, []byte("\n"), 0o600)
+	if err := os.WriteFile(path, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Load(env("DATABASE_URL_FILE", path)); err == nil || !strings.Contains(err.Error(), "DATABASE_URL_FILE: the file") {
 		t.Fatalf("err %v", err)
 	}
@@ -131,7 +133,7 @@ func TestRedactHidesEveryFormOfPassword(t *testing.T) {
 			if strings.Contains(got, tt.secret) {
 				t.Fatalf("Redact(%q) = %q still shows the password", tt.in, got)
 			}
-			var s Secret = Secret(tt.in)
+			s := Secret(tt.in)
 			if strings.Contains(s.String(), tt.secret) || strings.Contains(s.LogValue().String(), tt.secret) {
 				t.Fatal("Secret prints its password")
 			}

@@ -50,7 +50,7 @@ func checkStoredTask(t *testing.T, tj taskJSON) {
 	switch {
 	case n < 1 || n > task.MaxTitle || strings.TrimSpace(tj.Title) != tj.Title:
 		t.Fatalf("stored an invalid title %q", tj.Title)
-	case !task.Status(tj.Status).Valid():
+	case !tj.Status.Valid():
 		t.Fatalf("stored an invalid status %q", tj.Status)
 	case strings.ContainsRune(tj.Description, 0):
 		t.Fatalf("stored a NUL")

@@ -81,7 +81,7 @@ var (
 func healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(okBody)
+	_, _ = w.Write(okBody) // a client that hung up needs no answer
 }
 
 func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
@@ -91,5 +91,5 @@ func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(readyBody)
+	_, _ = w.Write(readyBody) // a client that hung up needs no answer
 }

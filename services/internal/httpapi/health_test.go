@@ -2,13 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
 )
 
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func TestReadiness(t *testing.T) {
 	tests := []struct {

@@ -59,6 +59,7 @@ func (a *api) observe(next http.Handler) http.Handler {
 		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
+				//nolint:errorlint // recover returns what was panicked, unwrapped; net/http compares it so too
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
@@ -134,7 +135,7 @@ func requestID(given string, ids *idSource) string {
 	if given == "" || len(given) > 128 {
 		return ids.next()
 	}
-	for i := 0; i < len(given); i++ {
+	for i := range len(given) {
 		if c := given[i]; c <= ' ' || c > '~' {
 			return ids.next()
 		}

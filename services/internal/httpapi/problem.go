@@ -45,7 +45,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 		h.Set("Connection", "close")
 	}
 	w.WriteHeader(status)
-	w.Write(body)
+	_, _ = w.Write(body) // the status has gone out; a client that hung up needs no more
 }
 
 // statusOf maps a domain error kind to the status a client should act on.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	_ "embed"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -93,9 +94,10 @@ func (a *api) router() *mux.Router {
 // path matched but whose method did not as ErrMethodMismatch.
 func allowedMethods(router *mux.Router, req *http.Request) []string {
 	var allow []string
-	router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	// Walk fails only with what the function returns, and it returns nil.
+	_ = router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		var m mux.RouteMatch
-		if route.Match(req, &m) || m.MatchErr != mux.ErrMethodMismatch {
+		if route.Match(req, &m) || !errors.Is(m.MatchErr, mux.ErrMethodMismatch) {
 			return nil
 		}
 		methods, _ := route.GetMethods() // every route has methods; none is a mismatch
@@ -108,5 +110,5 @@ func allowedMethods(router *mux.Router, req *http.Request) []string {
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")
-	w.Write(OpenAPI)
+	_, _ = w.Write(OpenAPI) // a client that hung up needs no answer
 }

@@ -214,11 +214,10 @@ func ifMatch(r *http.Request) (task.Precondition, error) {
 	case len(h) < 2 || h[0] != '"' || h[len(h)-1] != '"':
 		return task.Precondition{}, badRequest("If-Match must be an entity tag in double quotes, as sent in the ETag header")
 	}
-	v, err := strconv.ParseInt(h[1:len(h)-1], 10, 64)
-	if err != nil || v < 1 {
-		return task.Precondition{Version: -1}, nil
+	if v, err := strconv.ParseInt(h[1:len(h)-1], 10, 64); err == nil && v >= 1 {
+		return task.Precondition{Version: v}, nil
 	}
-	return task.Precondition{Version: v}, nil
+	return task.Precondition{Version: -1}, nil
 }
 
 func truncate(s string, n int) string {

@@ -97,7 +97,7 @@ func TestGetHonoursIfNoneMatch(t *testing.T) {
 func TestIfNoneMatchSentOnSeveralLinesIsOneList(t *testing.T) {
 	h := newHarness(t)
 	tj := decodeTask(t, h.do("POST", "/v1/tasks", `{"title":"x"}`))
-	req := httptest.NewRequest("GET", "/v1/tasks/"+tj.ID, nil)
+	req := httptest.NewRequest(http.MethodGet, "/v1/tasks/"+tj.ID, nil)
 	req.Header.Add("If-None-Match", `"5"`)
 	req.Header.Add("If-None-Match", `"1"`)
 	w := httptest.NewRecorder()
@@ -255,7 +255,7 @@ func TestAFailedResponseWriteSendsNoSecondStatus(t *testing.T) {
 		t.Run("GET "+target+" answers 200 once and logs the disconnect at debug", func(t *testing.T) {
 			h.logs.Reset()
 			conn := &brokenConn{header: http.Header{}}
-			h.h.ServeHTTP(conn, httptest.NewRequest("GET", target, nil))
+			h.h.ServeHTTP(conn, httptest.NewRequest(http.MethodGet, target, nil))
 			if !slices.Equal(conn.statuses, []int{200}) {
 				t.Fatalf("statuses sent %v, want only 200", conn.statuses)
 			}
@@ -277,7 +277,7 @@ func TestAValueThatCannotBeEncodedIsA500BeforeAnyHeader(t *testing.T) {
 	h := newHarness(t)
 	a := &api{log: slog.New(slog.NewJSONHandler(h.logs, nil))}
 	w := httptest.NewRecorder()
-	a.write(w, httptest.NewRequest("GET", "/v1/tasks", nil), http.StatusOK, math.Inf(1))
+	a.write(w, httptest.NewRequest(http.MethodGet, "/v1/tasks", nil), http.StatusOK, math.Inf(1))
 	if w.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", w.Code)
 	}

@@ -139,7 +139,7 @@ func initCluster(src source) (*Cluster, error) {
 	}
 	c := &Cluster{bin: bin, dir: dir}
 	if err := c.dropRoot(); err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // an empty directory under the temp dir, at worst left behind
 		return nil, err
 	}
 	pwfile := filepath.Join(dir, "pwfile")
@@ -147,7 +147,10 @@ func initCluster(src source) (*Cluster, error) {
 		return nil, err
 	}
 	if c.cred != nil {
-		os.Chown(pwfile, int(c.cred.Uid), int(c.cred.Gid))
+		// initdb runs as that user and must read the file.
+		if err := os.Chown(pwfile, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+			return nil, err
+		}
 	}
 	out, err := c.command(bin.InitDB, "-D", c.data(), "-U", "postgres", "--pwfile", pwfile,
 		"-A", "scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync").CombinedOutput()
@@ -169,10 +172,10 @@ func (c *Cluster) dropRoot() error {
 		if err != nil {
 			continue
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
+		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		return os.Chown(c.dir, uid, gid)
+		return os.Chown(c.dir, int(uid), int(gid))
 	}
 	return errors.New("running as root, and there is neither a postgres nor a nobody user to run PostgreSQL as")
 }
@@ -194,7 +197,7 @@ func (c *Cluster) Start() error {
 	}
 	var out []byte
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := range 3 {
 		if c.Port == 0 || attempt > 0 {
 			if c.Port, err = loopback.FreePort(); err != nil {
 				return err
@@ -229,8 +232,12 @@ func (c *Cluster) Remove() {
 		c.removeContainer()
 		return
 	}
-	c.command(c.bin.PgCtl, "-D", c.data(), "-m", "immediate", "-w", "stop").Run()
-	os.RemoveAll(c.dir)
+	// Fails when the server is not running, which is fine: then there is
+	// nothing to stop.
+	_ = c.command(c.bin.PgCtl, "-D", c.data(), "-m", "immediate", "-w", "stop").Run()
+	// Remove runs as cleanup, with nobody to tell; a leftover directory
+	// under the temp dir is all a failure leaves.
+	_ = os.RemoveAll(c.dir)
 }
 
 // URL is a superuser URL for database db, the password percent-encoded.

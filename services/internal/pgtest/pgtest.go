@@ -41,7 +41,7 @@ var shared struct {
 // Main runs a package's tests with a server available to DB. Use it from
 // TestMain: func TestMain(m *testing.M) { pgtest.Main(m) }.
 func Main(m *testing.M) {
-	os.Exit(runMain(m))
+	os.Exit(runMain(m)) //nolint:revive // deep-exit: TestMain's helper, and TestMain must exit
 }
 
 func runMain(m *testing.M) int {

@@ -60,7 +60,7 @@ func Retry(ctx context.Context, log *slog.Logger, timeout time.Duration, what st
 			}
 			return nil
 		}
-		sleep := wait/2 + rand.N(wait/2+1)
+		sleep := wait/2 + rand.N(wait/2+1) //nolint:gosec // G404: jitter spreads retries; nobody gains by guessing it
 		log.Warn(what+" failed, retrying", "attempt", n, "retry_in", sleep.Round(time.Millisecond), "err", err)
 		select {
 		case <-ctx.Done():

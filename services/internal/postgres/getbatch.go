@@ -124,7 +124,7 @@ func (b *getBatcher) query(batch []*getCall) {
 		case ok:
 			c.t = t
 		default:
-			c.err = notFound
+			c.err = errNotFound
 		}
 		close(c.done)
 	}

@@ -75,7 +75,9 @@ func TestStoreListOfExactlyOnePageHasNoNextPage(t *testing.T) {
 	s, _ := migratedStore(t)
 	ctx := context.Background()
 	for i := range 5 {
-		s.Create(ctx, task.New{Title: fmt.Sprint(i), Status: task.StatusTodo})
+		if _, err := s.Create(ctx, task.New{Title: fmt.Sprint(i), Status: task.StatusTodo}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	page, err := s.List(ctx, task.Filter{Limit: 5})
 	if err != nil || len(page.Tasks) != 5 || page.Next != nil {

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 // migratedStore returns a Store on a fresh, fully migrated database.
 func migratedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
@@ -44,6 +43,10 @@ func openMigrator(t *testing.T, url string) *postgres.Migrator {
 	if err != nil {
 		t.Fatalf("open migrator: %v", err)
 	}
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return m
 }

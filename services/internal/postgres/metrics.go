@@ -30,6 +30,8 @@ var poolStats = []poolStat{
 	{"pgxpool_new_conns_total", "Connections opened.", prometheus.CounterValue, func(s *pgxpool.Stat) float64 { return float64(s.NewConnsCount()) }},
 }
 
+// NewPoolCollector builds every metric description once, so that a scrape
+// only reads the pool.
 func NewPoolCollector(pool *pgxpool.Pool) *PoolCollector {
 	c := &PoolCollector{pool: pool, descs: make(map[string]*prometheus.Desc, len(poolStats))}
 	for _, s := range poolStats {
@@ -38,12 +40,15 @@ func NewPoolCollector(pool *pgxpool.Pool) *PoolCollector {
 	return c
 }
 
+// Describe sends the descriptions, for prometheus.Collector.
 func (c *PoolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.descs {
 		ch <- d
 	}
 }
 
+// Collect takes one snapshot of the pool per scrape, so that the figures of
+// one scrape agree with each other.
 func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.pool.Stat()
 	for _, s := range poolStats {

@@ -34,11 +34,11 @@ type Migrator struct {
 	stop func() bool
 }
 
-// ErrDirty is returned when a previous migration failed part-way. Recovering
-// needs a person: only they can tell how much of it was applied.
-type ErrDirty struct{ Version uint }
+// DirtyError is returned when a previous migration failed part-way.
+// Recovering needs a person: only they can tell how much of it was applied.
+type DirtyError struct{ Version uint }
 
-func (e ErrDirty) Error() string {
+func (e DirtyError) Error() string {
 	before := int(e.Version) - 1
 	if before == 0 {
 		before = -1 // golang-migrate's "no migration applied"
@@ -49,13 +49,13 @@ func (e ErrDirty) Error() string {
 		e.Version, e.Version, e.Version, e.Version, before)
 }
 
-// ErrTooFewApplied is Down refusing to revert more migrations than are
+// TooFewAppliedError is Down refusing to revert more migrations than are
 // applied. It refuses before reverting any: golang-migrate would revert
 // what there is and only then fail, leaving the caller to guess where the
 // schema ended up.
-type ErrTooFewApplied struct{ Asked, Applied int }
+type TooFewAppliedError struct{ Asked, Applied int }
 
-func (e ErrTooFewApplied) Error() string {
+func (e TooFewAppliedError) Error() string {
 	if e.Applied == 1 {
 		return fmt.Sprintf("cannot revert %d migrations: only 1 migration is applied, so nothing was reverted; "+
 			"`api migrate down 1` reverts it", e.Asked)
@@ -72,13 +72,15 @@ func OpenMigrator(ctx context.Context, log *slog.Logger, url string, connectTime
 		return nil, err
 	}
 	db := stdlib.OpenDB(*cfg.ConnConfig)
+	// On failure the first error says what went wrong; db holds no
+	// connection worth a second one.
 	if err := Retry(ctx, log, connectTimeout, "connect to database", db.PingContext); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	m, err := newMigrate(db)
 	if err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	m.Log = migrateLog{log}
@@ -118,7 +120,7 @@ func (mg *Migrator) Up() error {
 
 // Down reverts the newest n migrations and returns how many it reverted:
 // all n, or none when none is applied (no change, so no error). Asked for
-// more than are applied, it refuses with ErrTooFewApplied.
+// more than are applied, it refuses with TooFewAppliedError.
 func (mg *Migrator) Down(n int) (reverted int, err error) {
 	if n < 1 {
 		return 0, errors.New("down needs a number of migrations to revert, at least 1")
@@ -130,7 +132,7 @@ func (mg *Migrator) Down(n int) (reverted int, err error) {
 	case len(applied) == 0:
 		return 0, nil
 	case n > len(applied):
-		return 0, ErrTooFewApplied{Asked: n, Applied: len(applied)}
+		return 0, TooFewAppliedError{Asked: n, Applied: len(applied)}
 	}
 	target := uint(0)
 	if n < len(applied) {
@@ -150,7 +152,7 @@ func (mg *Migrator) applied() ([]uint, error) {
 		return nil, err
 	}
 	if dirty {
-		return nil, ErrDirty{Version: v}
+		return nil, DirtyError{Version: v}
 	}
 	return upTo(v), nil
 }
@@ -185,7 +187,7 @@ func (mg *Migrator) result(err error, target uint) error {
 	case err == nil, errors.Is(err, migrate.ErrNoChange):
 		return mg.checkStopped(target)
 	case errors.As(err, &dirty):
-		return ErrDirty{Version: uint(dirty.Version)}
+		return DirtyError{Version: uint(dirty.Version)}
 	case errors.Is(err, migrate.ErrLockTimeout):
 		return fmt.Errorf("another migration held the lock for more than %s: %w", lockTimeout, err)
 	}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -75,10 +74,14 @@ func signalled(t *testing.T, url string) *Migrator {
 
 func openForTest(t *testing.T, ctx context.Context, url string) *Migrator {
 	t.Helper()
-	m, err := OpenMigrator(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), url, 10*time.Second)
+	m, err := OpenMigrator(ctx, slog.New(slog.DiscardHandler), url, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return m
 }

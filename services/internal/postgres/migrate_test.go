@@ -78,9 +78,9 @@ func TestMigrateUpOnADirtyDatabaseStopsAndSaysHowToRecover(t *testing.T) {
 	}
 
 	err := m.Up()
-	var dirty postgres.ErrDirty
+	var dirty postgres.DirtyError
 	if !errors.As(err, &dirty) || dirty.Version != 1 {
-		t.Fatalf("up on a dirty database: %v, want ErrDirty at 1", err)
+		t.Fatalf("up on a dirty database: %v, want DirtyError at 1", err)
 	}
 	for _, hint := range []string{"dirty at version 1", "migrate force 1", "migrate force -1", "migrate up"} {
 		if !strings.Contains(err.Error(), hint) {
@@ -156,7 +156,7 @@ func TestMigrateDownRevertsAllItWasAskedForOrNothing(t *testing.T) {
 				}
 			}
 			reverted, err := m.Down(tt.n)
-			var tooFew postgres.ErrTooFewApplied
+			var tooFew postgres.TooFewAppliedError
 			if refused := errors.As(err, &tooFew); refused != tt.refused || (err != nil && !refused) {
 				t.Fatalf("down %d: %v, refused = %v, want %v", tt.n, err, refused, tt.refused)
 			}

@@ -66,7 +66,9 @@ func TestRetryWaitsForADatabaseThatStartsLate(t *testing.T) {
 	defer pool.Close()
 	go func() {
 		time.Sleep(1500 * time.Millisecond)
-		c.Start()
+		if err := c.Start(); err != nil {
+			t.Errorf("restart: %v", err)
+		}
 	}()
 	start := time.Now()
 	if err := postgres.Retry(context.Background(), quiet, 30*time.Second, "connect", pool.Ping); err != nil {

@@ -106,15 +106,15 @@ func scanTask(row pgx.Row) (task.Task, error) {
 	return t, nil
 }
 
-// notFound is shared so the common miss does not allocate.
-var notFound = task.Errorf(task.NotFound, "task not found")
+// errNotFound is shared so the common miss does not allocate.
+var errNotFound = task.Errorf(task.NotFound, "task not found")
 
 func classify(err error, op string) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows):
-		return notFound
+		return errNotFound
 	}
 	return classifyDB(err, op)
 }

@@ -1,6 +1,7 @@
 package task
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,11 @@ func TestValidatorErrorsAreInvalidAndListEveryField(t *testing.T) {
 	if KindOf(err) != Invalid {
 		t.Fatalf("kind %d", KindOf(err))
 	}
-	if e := err.(*Error); len(e.Fields) != 2 {
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("%T is no *Error", err)
+	}
+	if len(e.Fields) != 2 {
 		t.Fatalf("fields %v", e.Fields)
 	}
 }
