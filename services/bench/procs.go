@@ -105,10 +105,6 @@ func tail(s string, n int) string {
 	return s
 }
 
-func run(ctx context.Context, name string, args ...string) (string, error) {
-	return runEnv(ctx, nil, name, args...)
-}
-
 func runEnv(ctx context.Context, env []string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)

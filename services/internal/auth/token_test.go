@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/hex"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestCheckRefusesWhatIsNotAToken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := Check(tc.token); err != tc.want {
+			if err := Check(tc.token); !errors.Is(err, tc.want) {
 				t.Errorf("Check(%q) = %v, want %v", tc.token, err, tc.want)
 			}
 		})

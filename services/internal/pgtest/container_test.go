@@ -16,7 +16,7 @@ type inspected struct {
 		Labels map[string]string
 	}
 	HostConfig struct {
-		PortBindings map[string][]struct{ HostIp, HostPort string }
+		PortBindings map[string][]struct{ HostIP, HostPort string }
 	}
 	Mounts []struct{ Type, Name, Source, Destination string }
 }
@@ -65,7 +65,7 @@ func TestAContainerClusterKeepsItsPortAndDataAndLeavesNothingBehind(t *testing.T
 	})
 	t.Run("the port is published on loopback only", func(t *testing.T) {
 		b := got.HostConfig.PortBindings["5432/tcp"]
-		if len(b) != 1 || b[0].HostIp != "127.0.0.1" || b[0].HostPort != strconv.Itoa(c.Port) {
+		if len(b) != 1 || b[0].HostIP != "127.0.0.1" || b[0].HostPort != strconv.Itoa(c.Port) {
 			t.Errorf("5432/tcp is bound to %+v, want 127.0.0.1:%d", b, c.Port)
 		}
 	})
