@@ -110,7 +110,7 @@ func announceDrain(log *slog.Logger, delay time.Duration) {
 // defaultGOGC replaces Go's 100 when GOGC is unset. The live heap is a few
 // megabytes and nearly all garbage is per request, so at 100 the collector
 // ran many times a second under load; at 400 GETs ran 10 to 18% faster
-// (BENCHMARKS.md) for about 11 MB more at peak. GOGC and
+// (docs/benchmarks.md) for about 11 MB more at peak. GOGC and
 // GOMEMLIMIT still override it, as in any Go program.
 const defaultGOGC = 400
 

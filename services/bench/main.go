@@ -3,7 +3,7 @@
 // a bare net/http + pgx server answering the same GET (the reference). The
 // ratios, taken within one run and reported as medians over several, are
 // what hold on a noisy two-core machine where the load generator, the
-// server and PostgreSQL share the CPU. See BENCHMARKS.md.
+// server and PostgreSQL share the CPU. See docs/benchmarks.md.
 //
 //	go run ./services/bench            # the full suite (-runs 5: about 7 minutes here)
 //	go run ./services/bench -smoke     # seconds: it starts, measures, prints

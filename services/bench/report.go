@@ -10,7 +10,7 @@ import (
 )
 
 // report collects the figures and prints them as Markdown, ready to paste
-// into BENCHMARKS.md.
+// into docs/benchmarks.md.
 type report struct {
 	o          options
 	started    time.Time

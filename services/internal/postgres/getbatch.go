@@ -25,7 +25,7 @@ const maxBatch = 128
 // next free slot serves the whole queue with one round trip. Batches form
 // only under load, so they add no latency when idle and, under load, save
 // PostgreSQL and this process a round trip (and its syscalls) per request.
-// BENCHMARKS.md has the measurements.
+// docs/benchmarks.md has the measurements.
 type getBatcher struct {
 	pool  *pgxpool.Pool
 	limit int
