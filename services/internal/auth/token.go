@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"hash/crc32"
-	"math/big"
 )
 
 // A token is Prefix, 43 base62 characters of randomness (256 bits) and a
@@ -14,7 +13,7 @@ import (
 // fails its checksum without a database lookup.
 const (
 	Prefix      = "gantry_"
-	secretLen   = 43 // 62^43 > 2^256
+	secretLen   = 43 // 43 base62 characters: 43 * log2(62) = 256.03 bits
 	checksumLen = 6  // 62^6 > 2^32
 	TokenLen    = len(Prefix) + secretLen + checksumLen
 )
@@ -28,6 +27,9 @@ var (
 	ErrChecksum  = errors.New("the token's checksum does not match: it was mistyped or truncated")
 )
 
+// ErrUnknownToken is a well-formed token that was never issued.
+var ErrUnknownToken = errors.New("no such token")
+
 // Hash is what the database stores and is looked up by: the SHA-256 of
 // the whole token. The token itself is never stored.
 type Hash [sha256.Size]byte
@@ -35,13 +37,23 @@ type Hash [sha256.Size]byte
 // HashOf hashes a token.
 func HashOf(token string) Hash { return sha256.Sum256([]byte(token)) }
 
-// NewToken returns a fresh random token.
+// NewToken returns a fresh random token: 43 base62 characters drawn
+// uniformly, by rejection sampling of random bytes, are 256.03 bits.
 func NewToken() (string, error) {
-	var secret [32]byte
-	if _, err := rand.Read(secret[:]); err != nil {
-		return "", err
+	secret := make([]byte, 0, secretLen)
+	var buf [64]byte
+	for len(secret) < secretLen {
+		if _, err := rand.Read(buf[:]); err != nil {
+			return "", err
+		}
+		for _, c := range buf {
+			// 248 = 4*62: bytes above it would favour the first digits.
+			if c < 248 && len(secret) < secretLen {
+				secret = append(secret, base62[c%62])
+			}
+		}
 	}
-	body := Prefix + encode(new(big.Int).SetBytes(secret[:]), secretLen)
+	body := Prefix + string(secret)
 	return body + checksum(body), nil
 }
 
@@ -76,18 +88,6 @@ func checksumOf(body string) [checksumLen]byte {
 		n /= 62
 	}
 	return out
-}
-
-// encode writes n in base62, left-padded with zeros to width characters.
-func encode(n *big.Int, width int) string {
-	out := make([]byte, width)
-	base := big.NewInt(62)
-	rem := new(big.Int)
-	for i := width - 1; i >= 0; i-- {
-		n.DivMod(n, base, rem)
-		out[i] = base62[rem.Int64()]
-	}
-	return string(out)
 }
 
 func isBase62(c byte) bool {

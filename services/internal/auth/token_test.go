@@ -3,7 +3,7 @@ package auth
 import (
 	"encoding/hex"
 	"errors"
-	"math/big"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +38,8 @@ func TestTheFormatIsStable(t *testing.T) {
 	if tok != "gantry_0000000000000000000000000000000000000000000"+"0TWoMP" {
 		t.Errorf("the zero token is %q; the checksum encoding changed", tok)
 	}
-	if got := encode(new(big.Int).Lsh(big.NewInt(1), 256), secretLen+1); got[0] != '0' {
-		t.Errorf("2^256 needs more than %d base62 digits: %q", secretLen, got)
+	if bits := float64(secretLen) * math.Log2(62); bits < 256 {
+		t.Errorf("%d base62 characters are %.2f bits, fewer than 256", secretLen, bits)
 	}
 }
 
@@ -147,5 +147,27 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = HashOf(tok)
+	}
+}
+
+// Every character of the secret is drawn uniformly: over many tokens each
+// of the 62 appears about as often as the others.
+func TestTheSecretsCharactersAreUniform(t *testing.T) {
+	counts := map[byte]int{}
+	const tokens = 2000
+	for range tokens {
+		tok, err := NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := len(Prefix); i < len(Prefix)+secretLen; i++ {
+			counts[tok[i]]++
+		}
+	}
+	want := float64(tokens*secretLen) / 62
+	for i := range len(base62) {
+		if n := float64(counts[base62[i]]); n < want*0.85 || n > want*1.15 {
+			t.Errorf("%q came %v times, want about %.0f", base62[i], n, want)
+		}
 	}
 }
