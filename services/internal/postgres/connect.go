@@ -60,7 +60,7 @@ func Retry(ctx context.Context, log *slog.Logger, timeout time.Duration, what st
 			}
 			return nil
 		}
-		sleep := wait/2 + rand.N(wait/2+1) //nolint:gosec // G404: jitter spreads retries; nobody gains by guessing it
+		sleep := jitter(wait)
 		log.Warn(what+" failed, retrying", "attempt", n, "retry_in", sleep.Round(time.Millisecond), "err", err)
 		select {
 		case <-ctx.Done():
@@ -69,4 +69,10 @@ func Retry(ctx context.Context, log *slog.Logger, timeout time.Duration, what st
 		}
 		wait = min(wait*2, retryMax)
 	}
+}
+
+// jitter is a random wait between half of wait and wait ("equal jitter"),
+// so that replicas started together do not retry in step.
+func jitter(wait time.Duration) time.Duration {
+	return wait/2 + rand.N(wait/2+1) //nolint:gosec // G404: jitter spreads retries; nobody gains by guessing it
 }

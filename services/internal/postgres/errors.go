@@ -14,8 +14,12 @@ import (
 // classifyDB turns a driver error into a task.Error whose Kind tells the HTTP
 // layer whether the client or the database is at fault. Anything that smells
 // of a lost or slow database is Unavailable (503, retry), because that is
-// what the client should do about it; the cause goes to the log only.
+// what the client should do about it; the cause goes to the log only. nil
+// stays nil.
 func classifyDB(err error, op string) error {
+	if err == nil {
+		return nil
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code[:2] {
