@@ -31,6 +31,10 @@ func TestBadCreateRequestsGetAClearProblemAndStoreNothing(t *testing.T) {
 		{"JSON null", `null`, "application/json", 400, "not null"},
 		{"two objects", `{"title":"a"}{"title":"b"}`, "application/json", 400, "not valid JSON"},
 		{"invalid UTF-8", "{\"title\": \"\xff\xfe\"}", "application/json", 400, "UTF-8"},
+		{"a member given twice (RFC 7493)", `{"title":"a","title":"b"}`, "application/json", 400, `the member "title" more than once`},
+		{"a member given twice, once escaped", `{"title":"a","t\u0069tle":"b"}`, "application/json", 400, `the member "title" more than once`},
+		{"a lone surrogate escape (RFC 7493)", `{"title":"\ud800"}`, "application/json", 400, "lone UTF-16 surrogate"},
+		{"a lone low surrogate in the description", `{"title":"x","description":"a\udfffb"}`, "application/json", 400, "lone UTF-16 surrogate"},
 		{"a form body", "title=x", "application/x-www-form-urlencoded", 415, "application/json"},
 		{"an unknown field", `{"title":"x","owner":"me"}`, "application/json", 422, "owner: is not a known field"},
 		{"a missing title", `{"description":"x"}`, "application/json", 422, "title: is required"},
@@ -188,8 +192,8 @@ func TestABodyTooSlowForTheDeadlineIsA408NotA503(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("answers "+tt.name+" with 408", func(t *testing.T) {
 			h := newHarness(t)
-			h.h = New(Options{Store: h.store, Ready: h.ready, Log: discardLogger(), RequestTimeout: 20 * time.Millisecond})
-			req := httptest.NewRequest(tt.method, tt.target, tt.body())
+			h.h = New(Options{Store: h.store, Tokens: h.tokens, Ready: h.ready, Log: discardLogger(), RequestTimeout: 20 * time.Millisecond})
+			req := h.authorize(httptest.NewRequest(tt.method, tt.target, tt.body()))
 			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			h.h.ServeHTTP(w, req)
@@ -212,10 +216,11 @@ func TestABodyTooSlowForTheDeadlineIsA408NotA503(t *testing.T) {
 // Over a real connection: the reported case, a body trickled past
 // REQUEST_TIMEOUT, used to be a 503 blaming the database.
 func TestABodyTrickledPastTheDeadlineOverTheNetworkIsA408(t *testing.T) {
-	store := newMemStore()
-	srv := httptest.NewServer(New(Options{Store: store, Ready: NewReadiness(okPinger{}), Log: discardLogger(), RequestTimeout: 200 * time.Millisecond}))
+	h := newHarness(t)
+	store := h.store
+	srv := httptest.NewServer(New(Options{Store: store, Tokens: h.tokens, Ready: h.ready, Log: discardLogger(), RequestTimeout: 200 * time.Millisecond}))
 	defer srv.Close()
-	status := <-loopback.SlowPost(srv.Listener.Addr().String(), "/v1/tasks", `{"title":"slow"}`, 600*time.Millisecond)
+	status := <-loopback.SlowPost(srv.Listener.Addr().String(), "/v1/tasks", h.token, `{"title":"slow"}`, 600*time.Millisecond)
 	if status != "408 Request Timeout" {
 		t.Fatalf("got %q, want 408 Request Timeout", status)
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gantry-dev/gantry/services/internal/task"
@@ -46,7 +48,15 @@ var errTooSlow = &requestError{http.StatusRequestTimeout,
 // check.
 func tooSlow(r *http.Request, readErr error) bool {
 	var netErr net.Error
-	return r.Context().Err() != nil || errors.As(readErr, &netErr) && netErr.Timeout()
+	return r.Context().Err() != nil || pastDeadline(r.Context()) || errors.As(readErr, &netErr) && netErr.Timeout()
+}
+
+// pastDeadline sees a deadline that has passed before ctx.Err() does: the
+// timer that sets Err runs late on a busy machine, and this check must not
+// depend on it.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // readObject reads a JSON object body and returns its members undecoded.
@@ -73,6 +83,9 @@ func readObject(r *http.Request) (map[string]json.RawMessage, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return nil, jsonError(err)
+	}
+	if err := checkIJSON(body); err != nil {
+		return nil, err
 	}
 	if obj == nil {
 		return nil, badRequest("the request body must be a JSON object, not null")

@@ -21,6 +21,8 @@ func FuzzCreateTask(f *testing.F) {
 		`{"title":" \u0000 "}`, `{"title":"\ud800"}`, `{"title":null}`, `[]`, `{`, `""`,
 		`{"title":"x","status":"done","status":"todo"}`, `{"due_date":"0000-00-00","title":"t"}`,
 		"{\"title\":\"\xff\"}", `{"title":"` + strings.Repeat("é", 200) + `"}`,
+		`{"title":"a","title":"b"}`, `{"title":"x","t\u0069tle":"y"}`, `{"title":"\udc00"}`,
+		`{"title":"\ud83d\ude00"}`, `{"title":"\ud83d\u0041"}`, `{"title":"x","description":"\ud800\ud800"}`,
 	} {
 		f.Add(seed)
 	}
@@ -33,6 +35,9 @@ func FuzzCreateTask(f *testing.F) {
 		case w.Code == http.StatusCreated:
 			tj := decodeTask(t, w)
 			checkStoredTask(t, tj)
+			if err := checkIJSON([]byte(body)); err != nil {
+				t.Fatalf("stored a body RFC 7493 forbids (%v): %q", err, body)
+			}
 		case w.Code >= 400 && w.Code < 500:
 			decodeProblem(t, w)
 			if h.store.writeCount() != 0 {
