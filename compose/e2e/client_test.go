@@ -61,7 +61,7 @@ func mustCall(t *testing.T, base, method, path, body string, want int, headers .
 // slowPost sends a POST whose body trickles in over d: a request that is
 // in flight for that long, with no test-only endpoint in the service.
 func slowPost(addr string, d time.Duration) <-chan string {
-	return loopback.SlowPost(addr, "/v1/tasks", `{"title":"written while stopping"}`, d)
+	return loopback.SlowPost(addr, "/v1/tasks", "", `{"title":"written while stopping"}`, d)
 }
 
 // waitStatus polls path until it answers want.

@@ -47,10 +47,18 @@ func TestTheAPIEndToEndOnPostgreSQL(t *testing.T) {
 		t.Fatalf("get after delete: %d", gone.status)
 	}
 
-	metrics := string(s.call(t, "GET", "/metrics", "").body)
-	for _, want := range []string{`route="/v1/tasks/{id}",status="412"`, "pgxpool_total_conns"} {
+	metrics := string(send(t, "GET", s.admin+"/metrics", "").body)
+	for _, want := range []string{`route="/v1/tasks/{id}",status="412"`, "pgxpool_total_conns", "go_goroutines"} {
 		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %s", want)
+			t.Errorf("the admin listener's metrics lack %s", want)
+		}
+	}
+	if r := s.call(t, "GET", "/metrics", ""); r.status != 404 {
+		t.Errorf("GET /metrics on the API's port: %d, want 404: metrics are the admin port's", r.status)
+	}
+	for _, probe := range []string{"/healthz", "/readyz"} {
+		if r := send(t, "GET", s.admin+probe, ""); r.status != 200 {
+			t.Errorf("GET %s on the admin port: %d", probe, r.status)
 		}
 	}
 }

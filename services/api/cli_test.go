@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/services/internal/postgres"
 )
 
 // runBinary runs the real program as a child process and returns its exit
@@ -122,16 +123,21 @@ func TestMigrateSubcommands(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.DB(t)
 	env := []string{"DATABASE_URL=" + dbURL}
+	vs := postgres.Versions()
+	latest, before := vs[len(vs)-1], 0
+	if len(vs) > 1 {
+		before = int(vs[len(vs)-2])
+	}
 	steps := []struct {
 		args []string
 		code int
 		out  string
 	}{
 		{[]string{"migrate", "version"}, 0, "version 0 (clean)"},
-		{[]string{"migrate", "up"}, 0, "version 1 (clean)"},
-		{[]string{"migrate", "up"}, 0, "version 1 (clean)"},
-		{[]string{"migrate", "down", "1"}, 0, "version 0 (clean)"},
-		{[]string{"migrate", "up"}, 0, "version 1 (clean)"},
+		{[]string{"migrate", "up"}, 0, fmt.Sprintf("version %d (clean)", latest)},
+		{[]string{"migrate", "up"}, 0, fmt.Sprintf("version %d (clean)", latest)},
+		{[]string{"migrate", "down", "1"}, 0, fmt.Sprintf("version %d (clean)", before)},
+		{[]string{"migrate", "up"}, 0, fmt.Sprintf("version %d (clean)", latest)},
 	}
 	for _, s := range steps {
 		t.Run(strings.Join(s.args, " "), func(t *testing.T) {
@@ -153,10 +159,12 @@ func TestMigrateSubcommands(t *testing.T) {
 		conn.Close(context.Background())
 		code, _, stderr := runBinary(t, env, "migrate", "up")
 		last := lastLine(stderr)
-		if code != 1 || !strings.Contains(last, "dirty at version 1") || !strings.Contains(last, "api migrate force 1") {
+		dirty, force := fmt.Sprintf("dirty at version %d", latest), fmt.Sprintf("api migrate force %d", latest)
+		if code != 1 || !strings.Contains(last, dirty) || !strings.Contains(last, force) {
 			t.Fatalf("exit %d, last line %q", code, last)
 		}
-		if code, stdout, _ := runBinary(t, env, "migrate", "force", "1"); code != 0 || !strings.Contains(stdout, "version 1 (clean)") {
+		clean := fmt.Sprintf("version %d (clean)", latest)
+		if code, stdout, _ := runBinary(t, env, "migrate", "force", fmt.Sprint(latest)); code != 0 || !strings.Contains(stdout, clean) {
 			t.Fatalf("force: exit %d %q", code, stdout)
 		}
 	})

@@ -82,15 +82,16 @@ func TestADatabaseOutageGives503AndTheServerRecoversWithoutARestart(t *testing.T
 
 // slowPost starts a POST whose body trickles in over d: a real in-flight
 // request without a test-only endpoint. It delivers the status.
-func slowPost(base string, d time.Duration) <-chan string {
-	return loopback.SlowPost(strings.TrimPrefix(base, "http://"), "/v1/tasks", `{"title":"written during shutdown"}`, d)
+func slowPost(t *testing.T, s *server, d time.Duration) <-chan string {
+	t.Helper()
+	return loopback.SlowPost(strings.TrimPrefix(s.base, "http://"), "/v1/tasks", s.bearer(t), `{"title":"written during shutdown"}`, d)
 }
 
 func TestShutdownLetsAnInFlightRequestFinishAndReturnsNil(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, map[string]string{"DATABASE_URL": migratedDB(t), "SHUTDOWN_TIMEOUT": "10s"})
 	s.waitStatus(t, "/readyz", 200, 10*time.Second)
-	status := slowPost(s.base, 2*time.Second)
+	status := slowPost(t, s, 2*time.Second)
 	time.Sleep(300 * time.Millisecond) // the request is now in flight
 
 	s.stop() // what SIGTERM does to run's context
@@ -161,17 +162,18 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	url := migratedDB(t)
 	port := freePort(t)
 	cmd := exec.Command(os.Args[0], "serve")
-	cmd.Env = append(os.Environ(), "GANTRY_API_MAIN=1", "DATABASE_URL="+url, fmt.Sprintf("PORT=%d", port), "SHUTDOWN_TIMEOUT=10s")
+	cmd.Env = append(os.Environ(), "GANTRY_API_MAIN=1", "DATABASE_URL="+url, fmt.Sprintf("PORT=%d", port),
+		fmt.Sprintf("ADMIN_PORT=%d", freePort(t)), "SHUTDOWN_TIMEOUT=10s")
 	var logs syncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill() }() // fails once the server has exited, as it should have
-	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &logs, result: make(chan error, 1)}
+	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), env: map[string]string{"DATABASE_URL": url}, logs: &logs, result: make(chan error, 1)}
 	s.waitStatus(t, "/readyz", 200, 15*time.Second)
 
-	status := slowPost(s.base, 2*time.Second)
+	status := slowPost(t, s, 2*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

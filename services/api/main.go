@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/gantry-dev/gantry/services/internal/process"
 )
 
 func main() {
@@ -16,6 +18,6 @@ func main() {
 	context.AfterFunc(ctx, stop) // a second signal kills at once, the usual escape hatch
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "api: "+err.Error())
-		os.Exit(exitCode(err))
+		os.Exit(process.ExitCode(err))
 	}
 }

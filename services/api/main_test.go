@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,24 +61,60 @@ func freePort(t *testing.T) int {
 
 // server is the real program serving in-process.
 type server struct {
-	base   string
+	base   string // the API's listener
+	admin  string // the admin listener: metrics and probes
 	env    map[string]string
 	logs   *syncBuffer
 	stop   context.CancelFunc // what SIGTERM does
 	result chan error
+
+	tokenOnce sync.Once
+	token     string // every scope; made on first use, in env's database
 }
 
-// startServer runs `api serve` with env (PORT is filled in) and waits until
-// it answers /healthz.
+// bearer is an API token with every scope in the server's database, which
+// must be migrated; call sends it to every /v1 path.
+func (s *server) bearer(t *testing.T) string {
+	t.Helper()
+	s.tokenOnce.Do(func() { s.token = newToken(t, s.env["DATABASE_URL"], "all") })
+	if s.token == "" {
+		t.Fatal("no token: the first attempt to make one failed")
+	}
+	return s.token
+}
+
+// newToken makes a token in the database at url through `api token create`.
+func newToken(t *testing.T, url, scopes string) string {
+	t.Helper()
+	var out, errs bytes.Buffer
+	name := fmt.Sprintf("test-%d", time.Now().UnixNano())
+	args := []string{"api", "token", "create", "--name", name, "--scopes", scopes}
+	if err := run(context.Background(), args, envFrom(map[string]string{"DATABASE_URL": url}), &out, &errs); err != nil {
+		t.Fatalf("token create: %v\n%s", err, errs.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// servingEnv fills in free ports for both listeners: tests run servers in
+// parallel, and the admin port's default would collide.
+func servingEnv(t *testing.T, env map[string]string) (port, adminPort int) {
+	t.Helper()
+	port, adminPort = freePort(t), freePort(t)
+	env["PORT"], env["ADMIN_PORT"] = strconv.Itoa(port), strconv.Itoa(adminPort)
+	return port, adminPort
+}
+
+// startServer runs `api serve` with env (the ports are filled in) and waits
+// until it answers /healthz.
 func startServer(t *testing.T, env map[string]string) *server {
 	t.Helper()
-	port := freePort(t)
-	env["PORT"] = strconv.Itoa(port)
+	port, adminPort := servingEnv(t, env)
 	if env["LOG_LEVEL"] == "" {
 		env["LOG_LEVEL"] = "debug"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), env: env, logs: &syncBuffer{}, stop: cancel, result: make(chan error, 1)}
+	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), admin: fmt.Sprintf("http://127.0.0.1:%d", adminPort),
+		env: env, logs: &syncBuffer{}, stop: cancel, result: make(chan error, 1)}
 	go func() { s.result <- run(ctx, []string{"api", "serve"}, envFrom(env), &bytes.Buffer{}, s.logs) }()
 	t.Cleanup(func() {
 		cancel()

@@ -15,7 +15,7 @@ import (
 // parsed by hand because "force -1" must not be read as a flag.
 func migrateCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"migrate needs a subcommand: up, down N, version or force V"}
+		return usageError("migrate needs a subcommand: up, down N, version or force V")
 	}
 	op, err := parseMigrateArgs(args)
 	if err != nil {
@@ -24,6 +24,12 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
+	}
+	var bootstrap string
+	if args[0] == "up" {
+		if bootstrap, err = readBootstrapToken(getenv); err != nil {
+			return err
+		}
 	}
 	log := newLogger(cfg, stderr).With("component", "migrate")
 	m, err := postgres.OpenMigrator(ctx, log, cfg.DatabaseURL.Reveal(), cfg.DBConnectTimeout)
@@ -37,7 +43,10 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 			log.Warn("closing the database connection", "err", err)
 		}
 	}()
-	return op(m, log, stdout)
+	if err := op(m, log, stdout); err != nil || bootstrap == "" {
+		return err
+	}
+	return ensureBootstrapToken(ctx, log, cfg.DatabaseURL.Reveal(), bootstrap)
 }
 
 type migrateOp func(m *postgres.Migrator, log *slog.Logger, stdout io.Writer) error
@@ -45,7 +54,7 @@ type migrateOp func(m *postgres.Migrator, log *slog.Logger, stdout io.Writer) er
 func parseMigrateArgs(args []string) (migrateOp, error) {
 	want := func(n int) error {
 		if len(args) != n+1 {
-			return usageError{fmt.Sprintf("migrate %s takes %d argument(s)", args[0], n)}
+			return usageError(fmt.Sprintf("migrate %s takes %d argument(s)", args[0], n))
 		}
 		return nil
 	}
@@ -60,7 +69,7 @@ func parseMigrateArgs(args []string) (migrateOp, error) {
 		}
 		n, err := strconv.Atoi(args[1])
 		if err != nil || n < 1 {
-			return nil, usageError{fmt.Sprintf("migrate down needs a positive number of migrations, got %q", args[1])}
+			return nil, usageError(fmt.Sprintf("migrate down needs a positive number of migrations, got %q", args[1]))
 		}
 		return migrateDown(n), nil
 	case "force":
@@ -69,11 +78,11 @@ func parseMigrateArgs(args []string) (migrateOp, error) {
 		}
 		v, err := strconv.Atoi(args[1])
 		if err != nil || v < -1 {
-			return nil, usageError{fmt.Sprintf("migrate force needs a version (-1 for none), got %q", args[1])}
+			return nil, usageError(fmt.Sprintf("migrate force needs a version (-1 for none), got %q", args[1]))
 		}
 		return migrateForce(v), nil
 	}
-	return nil, usageError{fmt.Sprintf("unknown migrate subcommand %q", args[0])}
+	return nil, usageError(fmt.Sprintf("unknown migrate subcommand %q", args[0]))
 }
 
 func migrateUp(m *postgres.Migrator, log *slog.Logger, out io.Writer) error {

@@ -2,26 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gantry-dev/gantry/services/internal/config"
 	"github.com/gantry-dev/gantry/services/internal/httpapi"
 	"github.com/gantry-dev/gantry/services/internal/postgres"
+	"github.com/gantry-dev/gantry/services/internal/process"
 )
 
-// serve runs the API until ctx ends, then drains it. The listener opens at
+// serve runs the API until ctx ends, then drains it. The listeners open at
 // once so /healthz answers while the database is still booting; /readyz
 // turns 200 when the database first answers.
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
@@ -30,7 +27,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return err
 	}
 	tuneGC(getenv)
-	logs := newLogBuffer(stderr)
+	logs := process.NewLogBuffer(stderr)
 	defer logs.Close()
 	log := newLogger(cfg, logs)
 	pool, err := postgres.NewPool(ctx, cfg.DatabaseURL.Reveal())
@@ -39,72 +36,36 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return &config.Error{Var: cfg.DatabaseURLVar, Msg: "is not a valid PostgreSQL connection string: " + err.Error()}
 	}
 	defer pool.Close()
+	log.Info("starting", "database", cfg.DatabaseURL, "port", cfg.Port, "admin_port", cfg.AdminPort)
 
-	ready := httpapi.NewReadiness(pool)
-	srv := newServer(cfg, httpapi.New(httpapi.Options{
+	ready := process.NewReadiness(pool)
+	reg := process.NewRegistry()
+	reg.MustRegister(postgres.NewPoolCollector(pool))
+	tokens := httpapi.NewTokenCache()
+	api := newServer(cfg.Port, cfg.RequestTimeout, httpapi.New(httpapi.Options{
 		Store:          postgres.NewStore(pool),
+		Tokens:         postgres.NewTokenStore(pool),
+		TokenCache:     tokens,
 		Ready:          ready,
 		Log:            log,
 		RequestTimeout: cfg.RequestTimeout,
-		Collectors:     []prometheus.Collector{postgres.NewPoolCollector(pool)},
+		Registry:       reg,
 	}))
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", srv.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	log.Info("listening", "addr", ln.Addr().String(), "database", cfg.DatabaseURL)
-
-	failed := make(chan error, 2)
-	go func() {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			failed <- fmt.Errorf("serve: %w", err)
-		}
-	}()
-	waitCtx, stopWaiting := context.WithCancel(ctx)
-	var waiting sync.WaitGroup
-	waiting.Go(func() {
-		if err := waitForDatabase(waitCtx, log, pool, cfg.DBConnectTimeout); err != nil {
-			failed <- err
-			return
-		}
-		ready.SetConnected()
-	})
-
-	select {
-	case <-ctx.Done():
-		log.Info("shutdown requested, draining", "timeout", cfg.ShutdownTimeout)
-	case err = <-failed:
-		log.Error("stopping", "err", err)
-	}
-	ready.SetDraining()
-	if err == nil {
-		announceDrain(log, cfg.ShutdownDelay)
-	}
-	// Stops a start-up wait that is still retrying, before the pool and
-	// the log buffer close under it.
-	stopWaiting()
-	waiting.Wait()
-	if derr := drain(srv, cfg.ShutdownTimeout); derr != nil {
-		log.Error("drain incomplete", "err", derr)
-		err = errors.Join(err, derr)
-	}
-	pool.Close()
-	if err == nil {
-		log.Info("stopped")
-	}
-	return err
-}
-
-// announceDrain keeps serving for SHUTDOWN_DELAY while /readyz says 503,
-// so that a load balancer polling it stops sending traffic before the
-// listener closes (Kubernetes removes an endpoint only after the pod is
-// marked terminating). Requests that arrive meanwhile are served normally.
-func announceDrain(log *slog.Logger, delay time.Duration) {
-	if delay <= 0 {
-		return
-	}
-	log.Info("shutdown requested; /readyz answers 503, serving on until the delay ends", "delay", delay)
-	time.Sleep(delay)
+	admin := newServer(cfg.AdminPort, cfg.RequestTimeout, process.Admin(reg, ready))
+	life := process.Lifecycle{Log: log, Ready: ready, Delay: cfg.ShutdownDelay, Timeout: cfg.ShutdownTimeout}
+	return life.Run(ctx, []*http.Server{api, admin},
+		func(ctx context.Context) error {
+			if err := waitForDatabase(ctx, log, pool, cfg.DBConnectTimeout); err != nil {
+				return err
+			}
+			ready.SetConnected()
+			return nil
+		},
+		func(ctx context.Context) error {
+			postgres.ListenTokenChanges(ctx, log, cfg.DatabaseURL.Reveal(), tokens)
+			return nil
+		},
+	)
 }
 
 // defaultGOGC replaces Go's 100 when GOGC is unset. The live heap is a few
@@ -120,33 +81,19 @@ func tuneGC(getenv func(string) string) {
 	}
 }
 
-func newServer(cfg config.Config, h http.Handler) *http.Server {
+func newServer(port int, requestTimeout time.Duration, h http.Handler) *http.Server {
 	return &http.Server{
-		Addr:    ":" + strconv.Itoa(cfg.Port),
+		Addr:    ":" + strconv.Itoa(port),
 		Handler: h,
 		// Slow clients must not hold connections forever: headers get a few
 		// seconds, a whole request (1 MiB at most) a little more than the
 		// handler's own deadline, and idle keep-alives are reaped.
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       cfg.RequestTimeout + 5*time.Second,
-		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		ReadTimeout:       requestTimeout + 5*time.Second,
+		WriteTimeout:      requestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-}
-
-// drain stops accepting, lets in-flight requests finish within timeout, and
-// closes whatever is left.
-func drain(srv *http.Server, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		// Cuts the connections still open. Its error can only be about the
-		// listeners, which Shutdown has closed already.
-		_ = srv.Close()
-		return fmt.Errorf("requests still running after SHUTDOWN_TIMEOUT (%s) were cut off: %w", timeout, err)
-	}
-	return nil
 }
 
 func waitForDatabase(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, timeout time.Duration) error {

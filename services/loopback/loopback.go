@@ -29,8 +29,9 @@ func FreePort() (int, error) {
 
 // SlowPost sends POST path to addr (host:port) with a JSON body that
 // trickles in over d, one byte at a time, and delivers the response's
-// status line ("201 Created"), or what went wrong, on the channel.
-func SlowPost(addr, path, body string, d time.Duration) <-chan string {
+// status line ("201 Created"), or what went wrong, on the channel. A token
+// other than "" goes in an Authorization: Bearer header.
+func SlowPost(addr, path, token, body string, d time.Duration) <-chan string {
 	done := make(chan string, 1)
 	go func() {
 		conn, err := net.Dial("tcp", addr)
@@ -41,7 +42,11 @@ func SlowPost(addr, path, body string, d time.Duration) <-chan string {
 		defer func() { _ = conn.Close() }() // the outcome is on the channel by then
 		// Write errors are expected: a server that gives up on the slow body
 		// answers (408) and closes, and its answer is what gets read below.
-		_, _ = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, len(body))
+		auth := ""
+		if token != "" {
+			auth = "Authorization: Bearer " + token + "\r\n"
+		}
+		_, _ = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\n%sContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, auth, len(body))
 		for i := range len(body) {
 			_, _ = conn.Write([]byte{body[i]})
 			time.Sleep(d / time.Duration(len(body)))

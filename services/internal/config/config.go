@@ -18,6 +18,7 @@ type Config struct {
 	DatabaseURL      Secret
 	DatabaseURLVar   string // DATABASE_URL or DATABASE_URL_FILE: where DatabaseURL came from
 	Port             int
+	AdminPort        int // metrics and probes, for the platform only
 	LogLevel         slog.Level
 	LogFormat        string // "json" or "text"
 	ShutdownTimeout  time.Duration
@@ -31,6 +32,7 @@ type Config struct {
 // start-up wait long enough for a database that boots alongside.
 const (
 	DefaultPort             = 8080
+	DefaultAdminPort        = 9090
 	DefaultShutdownTimeout  = 20 * time.Second
 	DefaultDBConnectTimeout = 60 * time.Second
 	DefaultRequestTimeout   = 10 * time.Second
@@ -51,13 +53,17 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		DatabaseURL:      url,
 		DatabaseURLVar:   urlVar,
-		Port:             p.port(),
+		Port:             p.port("PORT", DefaultPort),
+		AdminPort:        p.port("ADMIN_PORT", DefaultAdminPort),
 		LogLevel:         p.logLevel(),
 		LogFormat:        p.oneOf("LOG_FORMAT", "json", "json", "text"),
 		ShutdownTimeout:  p.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, false),
 		ShutdownDelay:    p.duration("SHUTDOWN_DELAY", 0, true),
 		DBConnectTimeout: p.duration("DB_CONNECT_TIMEOUT", DefaultDBConnectTimeout, false),
 		RequestTimeout:   p.duration("REQUEST_TIMEOUT", DefaultRequestTimeout, false),
+	}
+	if c.Port != 0 && c.Port == c.AdminPort {
+		p.fail("ADMIN_PORT", "must differ from PORT (both are %d): metrics stay off the port users are given", c.Port)
 	}
 	return c, p.err()
 }
@@ -66,7 +72,7 @@ func Load(getenv func(string) string) (Config, error) {
 // database secret.
 func LoadPort(getenv func(string) string) (int, error) {
 	p := parser{getenv: getenv}
-	port := p.port()
+	port := p.port("PORT", DefaultPort)
 	return port, p.err()
 }
 
@@ -100,14 +106,14 @@ type joined struct {
 func (j *joined) Error() string   { return j.msg }
 func (j *joined) Unwrap() []error { return j.errs }
 
-func (p *parser) port() int {
-	s := p.getenv("PORT")
+func (p *parser) port(name string, def int) int {
+	s := p.getenv(name)
 	if s == "" {
-		return DefaultPort
+		return def
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 65535 {
-		p.fail("PORT", "must be a port number from 1 to 65535, got %q", s)
+		p.fail(name, "must be a port number from 1 to 65535, got %q", s)
 		return 0
 	}
 	return n

@@ -25,7 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{DatabaseURL: goodURL, DatabaseURLVar: "DATABASE_URL", Port: 8080, LogLevel: slog.LevelInfo, LogFormat: "json",
+	want := Config{DatabaseURL: goodURL, DatabaseURLVar: "DATABASE_URL", Port: 8080, AdminPort: 9090, LogLevel: slog.LevelInfo, LogFormat: "json",
 		ShutdownTimeout: 20 * time.Second, DBConnectTimeout: 60 * time.Second, RequestTimeout: 10 * time.Second}
 	if c != want {
 		t.Fatalf("got %+v\nwant %+v", c, want)
@@ -41,6 +41,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"no database URL at all", nil, []string{"DATABASE_URL"}},
 		{"a port that is not a number", []string{"DATABASE_URL", goodURL, "PORT", "http"}, []string{"PORT"}},
 		{"a port out of range", []string{"DATABASE_URL", goodURL, "PORT", "70000"}, []string{"PORT"}},
+		{"an admin port that is not a number", []string{"DATABASE_URL", goodURL, "ADMIN_PORT", "metrics"}, []string{"ADMIN_PORT"}},
+		{"an admin port equal to the port, which would publish the metrics", []string{"DATABASE_URL", goodURL, "PORT", "9000", "ADMIN_PORT", "9000"}, []string{"ADMIN_PORT"}},
 		{"an unknown log level", []string{"DATABASE_URL", goodURL, "LOG_LEVEL", "verbose"}, []string{"LOG_LEVEL"}},
 		{"an unknown log format", []string{"DATABASE_URL", goodURL, "LOG_FORMAT", "xml"}, []string{"LOG_FORMAT"}},
 		{"a duration without a unit", []string{"DATABASE_URL", goodURL, "SHUTDOWN_TIMEOUT", "30"}, []string{"SHUTDOWN_TIMEOUT"}},

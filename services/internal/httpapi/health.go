@@ -1,89 +1,13 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
-	"sync"
-	"sync/atomic"
-	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/process"
 )
 
-// Pinger is the one thing readiness needs from the database.
-type Pinger interface {
-	Ping(ctx context.Context) error
-}
-
-// Readiness says whether this instance should get traffic: only once the
-// database has answered, and never again once shutdown has begun, so a load
-// balancer drains it before the listener closes.
-type Readiness struct {
-	db        Pinger
-	connected atomic.Bool
-	draining  atomic.Bool
-
-	mu      sync.Mutex // guards the cached ping below
-	checked time.Time
-	lastErr error
-}
-
-// Probe costs: at most one database round trip per pingCacheFor however
-// often /readyz is hit, each bounded by pingTimeout.
-const (
-	pingTimeout  = time.Second
-	pingCacheFor = 500 * time.Millisecond
-)
-
-// NewReadiness starts not ready: the database has not answered yet.
-func NewReadiness(db Pinger) *Readiness {
-	return &Readiness{db: db}
-}
-
-// SetConnected records that the database answered at start-up.
-func (rd *Readiness) SetConnected() { rd.connected.Store(true) }
-
-// SetDraining turns readiness off for good.
-func (rd *Readiness) SetDraining() { rd.draining.Store(true) }
-
-// Check returns why the instance is not ready, or "" when it is.
-func (rd *Readiness) Check(ctx context.Context) string {
-	switch {
-	case rd.draining.Load():
-		return "the server is shutting down"
-	case !rd.connected.Load():
-		return "the server is still waiting for the database"
-	}
-	if err := rd.ping(ctx); err != nil {
-		return "the database is not answering"
-	}
-	return ""
-}
-
-func (rd *Readiness) ping(ctx context.Context) error {
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	if time.Since(rd.checked) < pingCacheFor {
-		return rd.lastErr
-	}
-	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
-	defer cancel()
-	rd.lastErr = rd.db.Ping(ctx)
-	rd.checked = time.Now()
-	return rd.lastErr
-}
-
-var (
-	okBody    = []byte(`{"status":"ok"}` + "\n")
-	readyBody = []byte(`{"status":"ready"}` + "\n")
-)
-
-// healthz is liveness: the process serves HTTP. It never touches the
-// database, so a database outage cannot get healthy containers restarted.
-func healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(okBody) // a client that hung up needs no answer
-}
-
+// readyz answers like the admin listener's /readyz, with the request ID in
+// a failure's problem, as every problem of this listener has.
 func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 	if why := a.ready.Check(r.Context()); why != "" {
 		writeProblem(w, r, http.StatusServiceUnavailable, why)
@@ -91,5 +15,5 @@ func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(readyBody) // a client that hung up needs no answer
+	_, _ = w.Write(process.ReadyBody()) // a client that hung up needs no answer
 }

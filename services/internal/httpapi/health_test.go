@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/process"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -25,14 +27,14 @@ func TestReadiness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			rd := NewReadiness(okPinger{tt.pingErr})
+			rd := process.NewReadiness(okPinger{tt.pingErr})
 			if tt.connected {
 				rd.SetConnected()
 			}
 			if tt.draining {
 				rd.SetDraining()
 			}
-			h.h = New(Options{Store: h.store, Ready: rd, Log: discardLogger(), RequestTimeout: time.Second})
+			h.h = New(Options{Store: h.store, Tokens: h.tokens, Ready: rd, Log: discardLogger(), RequestTimeout: time.Second})
 			w := h.do("GET", "/readyz", "")
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d", w.Code, tt.status)
@@ -49,7 +51,7 @@ func TestReadiness(t *testing.T) {
 
 func TestReadinessPingsTheDatabaseAtMostTwicePerSecond(t *testing.T) {
 	p := &countPinger{}
-	rd := NewReadiness(p)
+	rd := process.NewReadiness(p)
 	rd.SetConnected()
 	for range 100 {
 		rd.Check(t.Context())

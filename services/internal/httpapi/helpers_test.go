@@ -11,6 +11,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gantry-dev/gantry/services/internal/auth"
+	"github.com/gantry-dev/gantry/services/internal/process"
 )
 
 type okPinger struct{ err error }
@@ -18,28 +24,59 @@ type okPinger struct{ err error }
 func (p okPinger) Ping(context.Context) error { return p.err }
 
 type harness struct {
-	h     http.Handler
-	store *memStore
-	ready *Readiness
-	logs  *bytes.Buffer
+	h      http.Handler
+	store  *memStore
+	tokens *memTokens
+	token  string // every scope; do sends it unless told otherwise
+	ready  *process.Readiness
+	reg    *prometheus.Registry
+	logs   *bytes.Buffer
 }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	logs := new(bytes.Buffer)
-	store := newMemStore()
-	ready := NewReadiness(okPinger{})
-	ready.SetConnected()
-	h := New(Options{
-		Store:          store,
-		Ready:          ready,
-		Log:            slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		RequestTimeout: 5 * time.Second,
-	})
-	return &harness{h: h, store: store, ready: ready, logs: logs}
+	h := &harness{
+		store:  newMemStore(),
+		tokens: newMemTokens(),
+		ready:  process.NewReadiness(okPinger{}),
+		logs:   new(bytes.Buffer),
+	}
+	h.token = h.tokens.issue(auth.Token{Name: "harness", Scopes: auth.Scopes(auth.AllScopes)})
+	h.ready.SetConnected()
+	h.h = h.handler(nil)
+	return h
 }
 
-// do sends one request; a string body is sent as JSON.
+// handler is a new handler on the harness's stores, with cache as its
+// token cache (nil: none), and a registry of its own.
+func (h *harness) handler(cache *auth.Cache) http.Handler {
+	h.reg = prometheus.NewRegistry()
+	return New(Options{
+		Store:          h.store,
+		Tokens:         h.tokens,
+		TokenCache:     cache,
+		Ready:          h.ready,
+		Log:            slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		RequestTimeout: 5 * time.Second,
+		Registry:       h.reg,
+	})
+}
+
+// authorize gives a request built by hand the harness's token.
+func (h *harness) authorize(r *http.Request) *http.Request {
+	r.Header.Set("Authorization", "Bearer "+h.token)
+	return r
+}
+
+// metrics is what the admin listener's /metrics would show.
+func (h *harness) metrics() string {
+	w := httptest.NewRecorder()
+	promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{}).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return w.Body.String()
+}
+
+// do sends one request; a string body is sent as JSON. It carries the
+// harness's token unless headers set Authorization (to "" for none).
 func (h *harness) do(method, target, body string, headers ...string) *httptest.ResponseRecorder {
 	var r io.Reader
 	if body != "" {
@@ -49,8 +86,12 @@ func (h *harness) do(method, target, body string, headers ...string) *httptest.R
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+h.token)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization")
 	}
 	w := httptest.NewRecorder()
 	h.h.ServeHTTP(w, req)

@@ -6,21 +6,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics holds the request collectors of one server. Each server has its
-// own registry, so tests can run many servers in one process.
+// metrics holds the request collectors of one server, registered in the
+// registry its admin listener serves.
 type metrics struct {
-	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(extra []prometheus.Collector) *metrics {
+func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "HTTP requests by method, route template and status code.",
@@ -31,9 +27,7 @@ func newMetrics(extra []prometheus.Collector) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route", "status"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.registry.MustRegister(extra...)
+	reg.MustRegister(m.requests, m.duration)
 	return m
 }
 
@@ -69,8 +63,4 @@ func statusLabel(status int) string {
 		return "404"
 	}
 	return strconv.Itoa(status)
-}
-
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }

@@ -22,8 +22,9 @@ const requestIDKey = "X-Request-Id"
 // response writer the status and size.
 type exchange struct {
 	http.ResponseWriter
-	route  string
-	status int
+	route   string
+	status  int
+	tokenID int64 // the token that authenticated the request, if one did
 }
 
 func (e *exchange) WriteHeader(status int) {
@@ -95,21 +96,28 @@ func (a *api) record(r *http.Request, ex *exchange, id string, d time.Duration) 
 	}
 	a.metrics.observe(r.Method, ex.route, ex.status, d)
 	level := slog.LevelInfo
-	if ex.route == routeHealthz || ex.route == routeReadyz || ex.route == routeMetrics {
+	if ex.route == routeHealthz || ex.route == routeReadyz {
 		level = slog.LevelDebug // probes every few seconds would drown the log
 	}
 	if !a.log.Enabled(r.Context(), level) {
 		return
 	}
 	// Five attributes: slog keeps up to five in the record without
-	// allocating, and this line is written for every request.
-	a.log.LogAttrs(r.Context(), level, "request",
+	// allocating, and this line is written for every request. The token's
+	// ID (never the token) ties the request to its caller.
+	attrs := [6]slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("route", ex.route),
 		slog.Int("status", ex.status),
 		slog.Duration("duration", d),
 		slog.String("request_id", id),
-	)
+	}
+	n := 5
+	if ex.tokenID != 0 {
+		attrs[n] = slog.Int64("token_id", ex.tokenID)
+		n++
+	}
+	a.log.LogAttrs(r.Context(), level, "request", attrs[:n]...)
 }
 
 // idSource makes request IDs: a random per-process prefix and a counter,

@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.yaml.in/yaml/v3"
 )
 
 // The router and openapi.yaml must describe the same operations: a route
 // nobody documented, or a documented path nobody serves, fails here.
 func TestTheRouterAndTheOpenAPIDocumentHaveTheSameOperations(t *testing.T) {
-	a := &api{metrics: newMetrics(nil)}
+	a := &api{metrics: newMetrics(prometheus.NewRegistry())}
 	served := map[string]bool{}
 	err := a.router().Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tmpl, err := route.GetPathTemplate()
@@ -57,7 +58,7 @@ func TestTheRouterAndTheOpenAPIDocumentHaveTheSameOperations(t *testing.T) {
 	if !slices.Equal(s, d) {
 		t.Fatalf("router and openapi.yaml differ:\nserved:     %v\ndocumented: %v", s, d)
 	}
-	if len(s) < 9 {
+	if len(s) < 8 {
 		t.Fatalf("only %d operations found; the walk is broken", len(s))
 	}
 }
@@ -91,7 +92,7 @@ func TestEveryTaskOperationDocumentsItsErrorStatuses(t *testing.T) {
 			if err := node.Decode(&op); err != nil {
 				t.Fatalf("%s %s: %v", method, path, err)
 			}
-			want := []string{"400", "500", "503"}
+			want := []string{"400", "401", "403", "500", "503"}
 			if op.RequestBody.Kind != 0 { // present
 				want = append(want, "408", "413", "415", "422")
 			}
@@ -100,6 +101,46 @@ func TestEveryTaskOperationDocumentsItsErrorStatuses(t *testing.T) {
 					t.Errorf("%s %s does not document %s", method, path, code)
 				}
 			}
+		}
+	}
+}
+
+// Each operation documents the scope it needs (x-scope), or is open
+// (security: []); the router must ask for exactly that.
+func TestTheDocumentedScopesAreTheOnesTheRouterAsksFor(t *testing.T) {
+	a := &api{metrics: newMetrics(prometheus.NewRegistry())}
+	a.router()
+	var doc struct {
+		Paths map[string]map[string]yaml.Node `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	for path, item := range doc.Paths {
+		for method, node := range item {
+			if method == "parameters" {
+				continue
+			}
+			var op struct {
+				Scope    string           `yaml:"x-scope"`
+				Security []map[string]any `yaml:"security"`
+			}
+			if err := node.Decode(&op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			key := strings.ToUpper(method) + " " + path
+			t.Run(key+" needs what its document says", func(t *testing.T) {
+				want, secured := a.scopes[key]
+				open := op.Security != nil && len(op.Security) == 0
+				switch {
+				case secured && string(want) != op.Scope:
+					t.Errorf("the router asks for %q, openapi.yaml's x-scope says %q", want, op.Scope)
+				case !secured && !open:
+					t.Errorf("the router serves it without a token, but openapi.yaml does not say security: []")
+				case secured && open:
+					t.Errorf("openapi.yaml says it is open, but the router asks for %q", want)
+				}
+			})
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gantry-dev/gantry/services/internal/auth"
+	"github.com/gantry-dev/gantry/services/internal/process"
 	"github.com/gantry-dev/gantry/services/internal/task"
 )
 
@@ -24,19 +26,23 @@ var OpenAPI []byte
 // Options wires a handler to its collaborators.
 type Options struct {
 	Store          task.Store
-	Ready          *Readiness
+	Tokens         TokenStore
+	TokenCache     *auth.Cache // nil: none, every request looks its token up
+	Ready          *process.Readiness
 	Log            *slog.Logger
-	RequestTimeout time.Duration          // per-request deadline, passed to the database
-	Collectors     []prometheus.Collector // extra metrics, such as the pool's
+	RequestTimeout time.Duration         // per-request deadline, passed to the database
+	Registry       prometheus.Registerer // where the request metrics go; nil: nowhere
 }
 
 type api struct {
 	store          task.Store
-	ready          *Readiness
+	auth           *authenticator
+	ready          *process.Readiness
 	log            *slog.Logger
 	requestTimeout time.Duration
 	metrics        *metrics
 	ids            *idSource
+	scopes         map[string]auth.Scope // "GET /v1/tasks" -> the scope it needs
 }
 
 // Route templates, which are also the metrics' route label.
@@ -45,18 +51,41 @@ const (
 	routeTask    = "/v1/tasks/{id}"
 	routeHealthz = "/healthz"
 	routeReadyz  = "/readyz"
-	routeMetrics = "/metrics"
 	routeOpenAPI = "/openapi.yaml"
 )
 
-// New returns the service's whole HTTP handler.
+// Tokens stay cached this long at most; the change feed usually drops them
+// sooner. The bound on entries only guards against a flood of distinct
+// valid tokens, of which there are few.
+const (
+	tokenCacheTTL = time.Minute
+	tokenCacheMax = 10000
+)
+
+// NewTokenCache is the cache Options.TokenCache wants: validated tokens
+// served from memory for at most a minute, and only while the change feed
+// (postgres.ListenTokenChanges) is connected, so a revocation takes effect
+// on every replica as soon as PostgreSQL notifies it.
+func NewTokenCache() *auth.Cache { return auth.NewCache(tokenCacheTTL, tokenCacheMax) }
+
+// New returns the API's handler. /metrics is not among its routes: it is
+// the admin listener's (process.Admin), on a port users are not given.
 func New(o Options) http.Handler {
+	cache := o.TokenCache
+	if cache == nil {
+		cache = NewTokenCache() // never fed, so never live: nothing is served from it
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	a := &api{
 		store:          o.Store,
+		auth:           &authenticator{store: o.Tokens, cache: cache, log: o.Log, now: time.Now, touched: map[int64]time.Time{}},
 		ready:          o.Ready,
 		log:            o.Log,
 		requestTimeout: o.RequestTimeout,
-		metrics:        newMetrics(o.Collectors),
+		metrics:        newMetrics(reg),
 		ids:            newIDSource(),
 	}
 	return a.observe(a.router())
@@ -67,15 +96,27 @@ func (a *api) router() *mux.Router {
 	handle := func(tmpl, method string, h http.HandlerFunc) {
 		r.Handle(tmpl, nameRoute(tmpl, h)).Methods(method).Name(method + " " + tmpl)
 	}
-	// mux tries routes in order, one regexp each: the busiest goes first.
-	handle(routeTask, http.MethodGet, a.getTask)
-	handle(routeTasks, http.MethodPost, a.createTask)
-	handle(routeTasks, http.MethodGet, a.listTasks)
-	handle(routeTask, http.MethodPatch, a.updateTask)
-	handle(routeTask, http.MethodDelete, a.deleteTask)
-	handle(routeHealthz, http.MethodGet, healthz)
+	// Every /v1 route needs a token with its scope (openapi.yaml's
+	// x-scope; a test holds the two together). mux tries routes in order,
+	// one regexp each: the busiest goes first.
+	a.scopes = map[string]auth.Scope{}
+	for _, rt := range []struct {
+		tmpl, method string
+		scope        auth.Scope
+		h            http.HandlerFunc
+	}{
+		{routeTask, http.MethodGet, auth.TasksRead, a.getTask},
+		{routeTasks, http.MethodPost, auth.TasksWrite, a.createTask},
+		{routeTasks, http.MethodGet, auth.TasksRead, a.listTasks},
+		{routeTask, http.MethodPatch, auth.TasksWrite, a.updateTask},
+		{routeTask, http.MethodDelete, auth.TasksWrite, a.deleteTask},
+	} {
+		handle(rt.tmpl, rt.method, a.requireScope(rt.scope, rt.h))
+		a.scopes[rt.method+" "+rt.tmpl] = rt.scope
+	}
+	// The probes and the contract are open.
+	handle(routeHealthz, http.MethodGet, process.Healthz)
 	handle(routeReadyz, http.MethodGet, a.readyz)
-	handle(routeMetrics, http.MethodGet, a.metrics.handler().ServeHTTP)
 	handle(routeOpenAPI, http.MethodGet, serveOpenAPI)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such resource; see /openapi.yaml for the API")

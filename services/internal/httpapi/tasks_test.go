@@ -97,7 +97,7 @@ func TestGetHonoursIfNoneMatch(t *testing.T) {
 func TestIfNoneMatchSentOnSeveralLinesIsOneList(t *testing.T) {
 	h := newHarness(t)
 	tj := decodeTask(t, h.do("POST", "/v1/tasks", `{"title":"x"}`))
-	req := httptest.NewRequest(http.MethodGet, "/v1/tasks/"+tj.ID, nil)
+	req := h.authorize(httptest.NewRequest(http.MethodGet, "/v1/tasks/"+tj.ID, nil))
 	req.Header.Add("If-None-Match", `"5"`)
 	req.Header.Add("If-None-Match", `"1"`)
 	w := httptest.NewRecorder()
@@ -220,7 +220,7 @@ func TestInternalErrorsHideTheirCause(t *testing.T) {
 func TestADatabaseSlowerThanTheDeadlineIsStillA503(t *testing.T) {
 	h := newHarness(t)
 	h.store.slow = time.Second
-	h.h = New(Options{Store: h.store, Ready: h.ready, Log: discardLogger(), RequestTimeout: 20 * time.Millisecond})
+	h.h = New(Options{Store: h.store, Tokens: h.tokens, Ready: h.ready, Log: discardLogger(), RequestTimeout: 20 * time.Millisecond})
 	for _, method := range []string{"POST", "GET"} {
 		w := h.do(method, "/v1/tasks", `{"title":"x"}`)
 		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
@@ -255,7 +255,7 @@ func TestAFailedResponseWriteSendsNoSecondStatus(t *testing.T) {
 		t.Run("GET "+target+" answers 200 once and logs the disconnect at debug", func(t *testing.T) {
 			h.logs.Reset()
 			conn := &brokenConn{header: http.Header{}}
-			h.h.ServeHTTP(conn, httptest.NewRequest(http.MethodGet, target, nil))
+			h.h.ServeHTTP(conn, h.authorize(httptest.NewRequest(http.MethodGet, target, nil)))
 			if !slices.Equal(conn.statuses, []int{200}) {
 				t.Fatalf("statuses sent %v, want only 200", conn.statuses)
 			}

@@ -1,14 +1,16 @@
-package main
+package process
 
 import (
+	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 func TestLogBufferDeliversLinesWithinAFlushIntervalAndAllAtClose(t *testing.T) {
 	var out syncBuffer
-	b := newLogBuffer(&out)
+	b := NewLogBuffer(&out)
 	if _, err := b.Write([]byte("first\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -29,4 +31,22 @@ func TestLogBufferDeliversLinesWithinAFlushIntervalAndAllAtClose(t *testing.T) {
 	if !strings.HasSuffix(out.String(), "last\n") {
 		t.Fatalf("Close lost a line: %q", out.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer the flusher and the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

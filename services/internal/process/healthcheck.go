@@ -1,4 +1,4 @@
-package main
+package process
 
 import (
 	"context"
@@ -7,23 +7,17 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"github.com/gantry-dev/gantry/services/internal/config"
 )
 
-// healthcheck lets Docker probe a distroless container, which has no shell
-// and no curl: the binary asks its own server on loopback.
-func healthcheck(ctx context.Context, args []string, getenv func(string) string) error {
+// Healthcheck lets Docker probe a distroless container, which has no shell
+// and no curl: the binary asks its own server on loopback, at port.
+func Healthcheck(ctx context.Context, args []string, port int) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	ready := fs.Bool("ready", false, "check /readyz (database reachable) instead of /healthz")
+	ready := fs.Bool("ready", false, "check /readyz (ready for work) instead of /healthz")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
-		return usageError{"healthcheck: " + err.Error()}
-	}
-	port, err := config.LoadPort(getenv)
-	if err != nil {
-		return err
+		return UsageError{Msg: "healthcheck: " + err.Error()}
 	}
 	path := "/healthz"
 	if *ready {

@@ -1,4 +1,4 @@
-package main
+package process
 
 import (
 	"bufio"
@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// logBuffer batches log lines into few writes. Under load the access log
+// LogBuffer batches log lines into few writes. Under load the access log
 // is one line per request, and one write(2) per line measured as a
 // noticeable share of a request's cost. Lines reach the real writer when
 // the buffer fills, every flushEvery, and at shutdown; a crash loses at most
 // that much, and panics still go straight to stderr.
-type logBuffer struct {
+type LogBuffer struct {
 	mu   sync.Mutex
 	w    *bufio.Writer
 	stop chan struct{}
@@ -21,19 +21,20 @@ type logBuffer struct {
 
 const flushEvery = 100 * time.Millisecond
 
-func newLogBuffer(w io.Writer) *logBuffer {
-	b := &logBuffer{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+// NewLogBuffer buffers writes to w; Close it to flush the rest.
+func NewLogBuffer(w io.Writer) *LogBuffer {
+	b := &LogBuffer{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.flushLoop()
 	return b
 }
 
-func (b *logBuffer) Write(p []byte) (int, error) {
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.w.Write(p)
 }
 
-func (b *logBuffer) flushLoop() {
+func (b *LogBuffer) flushLoop() {
 	defer close(b.done)
 	t := time.NewTicker(flushEvery)
 	defer t.Stop()
@@ -48,7 +49,7 @@ func (b *logBuffer) flushLoop() {
 	}
 }
 
-func (b *logBuffer) flush() {
+func (b *LogBuffer) flush() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	// A failed write has nowhere to be reported: the log is where it would
@@ -57,7 +58,7 @@ func (b *logBuffer) flush() {
 }
 
 // Close flushes what is left and stops the flusher.
-func (b *logBuffer) Close() {
+func (b *LogBuffer) Close() {
 	close(b.stop)
 	<-b.done
 }
