@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ type Host struct {
 	Mounts   []string            // mount points
 	Cgroups  []string            // kubepods* directories under /sys/fs/cgroup
 	Paths    map[string][]string // a directory -> its entries; absent: nil
+	Docker   []string            // the subnets of Docker's bridges, whose rules are Docker's
 }
 
 // sysctls are the kernel settings the kubelet, kube-proxy and the bridge
@@ -86,6 +88,10 @@ func SnapshotHost() (Host, error) {
 		return h, fmt.Errorf("ip -o link show: %w", err)
 	}
 	h.Links = links(out)
+	if out, err = exec.Command("ip", "-o", "-4", "addr", "show").Output(); err != nil {
+		return h, fmt.Errorf("ip -o -4 addr show: %w", err)
+	}
+	h.Docker = dockerSubnets(out)
 	if h.Mounts, err = mountPoints(); err != nil {
 		return h, err
 	}
@@ -155,6 +161,24 @@ func links(out []byte) []string {
 	return names
 }
 
+// dockerSubnets are the IPv4 networks of docker0 and Docker's br-*
+// bridges, from `ip -o -4 addr show`.
+func dockerSubnets(out []byte) []string {
+	var subnets []string
+	for _, l := range nonEmptyLines(out) {
+		f := strings.Fields(l)
+		if len(f) < 4 || !dockerBridge.MatchString(f[1]) {
+			continue
+		}
+		if _, n, err := net.ParseCIDR(f[3]); err == nil {
+			subnets = append(subnets, n.String())
+		}
+	}
+	return subnets
+}
+
+var dockerBridge = regexp.MustCompile(`^(docker0|br-[0-9a-f]{12})$`)
+
 func mountPoints() ([]string, error) {
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -192,9 +216,35 @@ func nonEmptyLines(b []byte) []string {
 // container mounts and network namespaces.
 var foreign = regexp.MustCompile(`DOCKER|docker0|\bbr-[0-9a-f]{12}\b|master (docker0|br-[0-9a-f]{12})$|^/(var/)?run/docker/|^/var/lib/docker/`)
 
+var ipv4 = regexp.MustCompile(`\b\d+\.\d+\.\d+\.\d+\b`)
+
+// isForeign tells Docker's lines apart: by name, or, like the hairpin
+// MASQUERADE rules of its published ports, by an address on its bridges.
+func isForeign(line string, docker []*net.IPNet) bool {
+	if foreign.MatchString(line) {
+		return true
+	}
+	for _, a := range ipv4.FindAllString(line, -1) {
+		ip := net.ParseIP(a)
+		for _, n := range docker {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Diff lists the differences from before to after, one line each ("+" for
 // what after has and before had not), leaving out Docker's churn.
 func Diff(before, after Host) []string {
+	var docker []*net.IPNet
+	for _, c := range append(slices.Clone(before.Docker), after.Docker...) {
+		if _, n, err := net.ParseCIDR(c); err == nil {
+			docker = append(docker, n)
+		}
+	}
+	diffLists := func(what string, before, after []string) []string { return diffLists(what, before, after, docker) }
 	var d []string
 	for _, c := range slices.Sorted(maps.Keys(merge(before.Iptables, after.Iptables))) {
 		d = append(d, diffLists(c, before.Iptables[c], after.Iptables[c])...)
@@ -233,7 +283,7 @@ func merge[V any](a, b map[string]V) map[string]V {
 }
 
 // diffLists compares two lists as multisets, skipping foreign lines.
-func diffLists(what string, before, after []string) []string {
+func diffLists(what string, before, after []string, docker []*net.IPNet) []string {
 	count := map[string]int{}
 	for _, l := range before {
 		count[l]--
@@ -243,7 +293,7 @@ func diffLists(what string, before, after []string) []string {
 	}
 	var d []string
 	for _, l := range slices.Sorted(maps.Keys(count)) {
-		if count[l] == 0 || foreign.MatchString(l) {
+		if count[l] == 0 || isForeign(l, docker) {
 			continue
 		}
 		sign := "+"

@@ -8,6 +8,7 @@ import (
 
 func TestDiffNamesWhatTheClusterLeftBehind(t *testing.T) {
 	before := Host{
+		Docker:   []string{"172.17.0.0/16"},
 		Iptables: map[string][]string{"iptables-nft-save": {"*filter", ":INPUT ACCEPT", "COMMIT"}},
 		Sysctls:  map[string]string{"kernel.panic": "1"},
 		Links:    []string{"lo", "eth0"},
@@ -27,6 +28,9 @@ func TestDiffNamesWhatTheClusterLeftBehind(t *testing.T) {
 		{"a mount under the state directory", func(h *Host) { h.Mounts = []string{"/var/tmp/gantry-kube/kubelet/root"} }, "+ mount /var/tmp/gantry-kube/kubelet/root"},
 		{"a pod log directory", func(h *Host) { h.Paths["/var/log/pods"] = []string{"hello_hello-1"} }, "+ /var/log/pods/ hello_hello-1"},
 		{"a directory the run created", func(h *Host) { h.Paths["/var/lib/cni"] = []string{} }, "+ dir /var/lib/cni"},
+		{"a rule on the pod network", func(h *Host) {
+			h.Iptables["iptables-nft-save"] = []string{"*filter", ":INPUT ACCEPT", "-A INPUT -s 10.244.0.0/24 -j ACCEPT", "COMMIT"}
+		}, "+ iptables-nft-save -A INPUT -s 10.244.0.0/24 -j ACCEPT"},
 		{"a counter kube-proxy made", func(h *Host) { h.Nfacct = []string{"ct_state_invalid_dropped_pkts"} }, "+ nfacct ct_state_invalid_dropped_pkts"},
 		{"a kubepods cgroup", func(h *Host) { h.Cgroups = []string{"/sys/fs/cgroup/memory/kubepods"} }, "+ cgroup /sys/fs/cgroup/memory/kubepods"},
 	}
@@ -42,11 +46,14 @@ func TestDiffNamesWhatTheClusterLeftBehind(t *testing.T) {
 }
 
 func TestDiffIgnoresDockersChurn(t *testing.T) {
-	before := Host{Iptables: map[string][]string{"iptables-nft-save": {"*nat", ":DOCKER -", "COMMIT"}}}
+	before := Host{Iptables: map[string][]string{"iptables-nft-save": {"*nat", ":DOCKER -", "COMMIT"}}, Docker: []string{"172.17.0.0/16"}}
 	after := clone(before)
+	after.Docker = append(after.Docker, "172.18.0.0/16")
 	after.Iptables["iptables-nft-save"] = []string{"*nat", ":DOCKER -",
 		"-A POSTROUTING -s 172.18.0.0/16 ! -o br-0123456789ab -j MASQUERADE",
-		"-A DOCKER ! -i docker0 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 172.17.0.2:5432", "COMMIT"}
+		"-A DOCKER ! -i docker0 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 172.17.0.2:5432",
+		"-A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 5432 -j MASQUERADE",
+		"-A POSTROUTING -s 172.18.0.5/32 -d 172.18.0.5/32 -p tcp -m tcp --dport 8080 -j MASQUERADE", "COMMIT"}
 	after.Links = []string{"br-0123456789ab", "veth99 master br-0123456789ab", "veth98 master docker0"}
 	after.Mounts = []string{"/var/lib/docker/overlay2/abc/merged", "/run/docker/netns/abc"}
 	if d := Diff(before, after); len(d) > 0 {
@@ -65,6 +72,7 @@ func clone(h Host) Host {
 		c.Sysctls[k] = v
 	}
 	c.Links = slices.Clone(h.Links)
+	c.Docker = slices.Clone(h.Docker)
 	c.Paths = map[string][]string{}
 	for k, v := range h.Paths {
 		c.Paths[k] = slices.Clone(v)
