@@ -54,23 +54,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) < 2 {
 		return usageError{"no command given"}
 	}
-	root, err := gobuild.FindRoot(".")
-	if err != nil {
-		return err
-	}
-	state := cluster.DefaultState()
-	if s := getenv("GANTRY_KUBE_STATE"); s != "" {
-		state = s
-	}
+	state := cluster.StateDir(getenv)
 	cmd, rest := args[1], args[2:]
 	switch cmd {
 	case "validate":
-		return validate(ctx, root, rest, stdout)
+		return validate(ctx, rest, stdout)
 	case "up":
 		if len(rest) > 0 {
 			return usageError{"up takes no arguments"}
 		}
-		c, err := up(ctx, root, state, true, stderr)
+		c, err := up(ctx, state, true, stderr)
 		if err != nil {
 			return err
 		}
@@ -80,13 +73,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if len(rest) == 0 {
 			return usageError{"import needs an IMAGE"}
 		}
-		c, err := load(ctx, root, state)
+		c, err := load(ctx, state)
 		if err != nil {
 			return err
 		}
 		return c.ImportDocker(ctx, rest...)
 	case "env":
-		c, err := load(ctx, root, state)
+		c, err := load(ctx, state)
 		if err != nil {
 			return err
 		}
@@ -95,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "down":
 		return cluster.Down(state, stderr)
 	case "run":
-		return runWith(ctx, root, state, rest, stdout, stderr)
+		return runWith(ctx, state, rest, stdout, stderr)
 	case "host":
 		return host(rest, stdout)
 	case "help", "-h", "-help", "--help":
@@ -117,7 +110,7 @@ func (s sources) Set(v string) error {
 	return nil
 }
 
-func validate(ctx context.Context, root string, args []string, stdout io.Writer) error {
+func validate(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	ns := fs.String("n", "gantry", "namespace")
@@ -129,6 +122,10 @@ func validate(ctx context.Context, root string, args []string, stdout io.Writer)
 	}
 	if len(list) == 0 || fs.NArg() > 0 {
 		return usageError{"validate needs -f FILE or -k DIR, and nothing else"}
+	}
+	root, err := gobuild.FindRoot(".")
+	if err != nil {
+		return err
 	}
 	bin, err := cluster.BuildBinaries(ctx, root)
 	if err != nil {
@@ -157,7 +154,11 @@ func validate(ctx context.Context, root string, args []string, stdout io.Writer)
 	return nil
 }
 
-func up(ctx context.Context, root, state string, detach bool, log io.Writer) (*cluster.Cluster, error) {
+func up(ctx context.Context, state string, detach bool, log io.Writer) (*cluster.Cluster, error) {
+	root, err := gobuild.FindRoot(".")
+	if err != nil {
+		return nil, err
+	}
 	bin, err := cluster.BuildBinaries(ctx, root)
 	if err != nil {
 		return nil, err
@@ -165,7 +166,11 @@ func up(ctx context.Context, root, state string, detach bool, log io.Writer) (*c
 	return cluster.Up(ctx, cluster.Options{Root: root, Bin: bin, State: state, Detach: detach, Log: log})
 }
 
-func load(ctx context.Context, root, state string) (*cluster.Cluster, error) {
+func load(ctx context.Context, state string) (*cluster.Cluster, error) {
+	root, err := gobuild.FindRoot(".")
+	if err != nil {
+		return nil, err
+	}
 	bin, err := cluster.FindBinaries(ctx, root)
 	if err != nil {
 		return nil, err
@@ -175,7 +180,7 @@ func load(ctx context.Context, root, state string) (*cluster.Cluster, error) {
 
 // runWith is up, import and COMMAND, with down however they end: an error,
 // COMMAND failing, or a signal.
-func runWith(ctx context.Context, root, state string, args []string, stdout, stderr io.Writer) (err error) {
+func runWith(ctx context.Context, state string, args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var images []string
@@ -186,7 +191,7 @@ func runWith(ctx context.Context, root, state string, args []string, stdout, std
 	if fs.NArg() == 0 {
 		return usageError{"run needs a COMMAND after --"}
 	}
-	c, err := up(ctx, root, state, false, stderr)
+	c, err := up(ctx, state, false, stderr)
 	if err != nil {
 		return err
 	}

@@ -23,11 +23,11 @@ const (
 	PauseImage = "registry.k8s.io/pause:3.10"
 )
 
-// DefaultState is where `up` keeps a cluster unless told otherwise: on
-// disk (images and pod logs live there), and at a fixed path, so that
-// `down` finds it after a crash.
-func DefaultState() string {
-	if s := os.Getenv("GANTRY_KUBE_STATE"); s != "" {
+// StateDir is where `up` keeps a cluster: $GANTRY_KUBE_STATE, by default
+// /var/tmp/gantry-kube: on disk (images and pod logs live there), and at a
+// fixed path, so that `down` finds it after a crash.
+func StateDir(getenv func(string) string) string {
+	if s := getenv("GANTRY_KUBE_STATE"); s != "" {
 		return s
 	}
 	return "/var/tmp/gantry-kube"
