@@ -83,7 +83,7 @@ func (c *Cluster) startContainerd(ctx context.Context, cniBin string, detach boo
 	if err := c.startHost("containerd", "containerd", detach, "--config="+config); err != nil {
 		return err
 	}
-	return poll(ctx, containerdLimit, "containerd at "+c.Socket, c.failed, func() (bool, error) {
+	return poll(ctx, "containerd at "+c.Socket, c.failed, func() (bool, error) {
 		_, err := c.ctr(ctx, nil, "version")
 		return err == nil, nil
 	})

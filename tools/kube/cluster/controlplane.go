@@ -24,7 +24,6 @@ type ControlPlane struct {
 	Server     string // https://IP:PORT
 	Kubeconfig string // an admin (system:masters) kubeconfig
 	bin        Binaries
-	root       string
 	procs      []*process
 }
 
@@ -41,6 +40,8 @@ type controlPlaneOptions struct {
 // controller-manager nothing runs the objects it accepts: it is for
 // server-side validation. Stop it with Stop.
 func StartControlPlane(ctx context.Context, root string, bin Binaries, dir string) (*ControlPlane, error) {
+	ctx, cancel := context.WithTimeout(ctx, controlPlaneLimit)
+	defer cancel()
 	cp, err := startControlPlane(ctx, root, bin, dir, controlPlaneOptions{
 		ip: "127.0.0.1",
 		// A loopback address cannot be the kubernetes Service's endpoint;
@@ -57,7 +58,7 @@ func StartControlPlane(ctx context.Context, root string, bin Binaries, dir strin
 }
 
 func startControlPlane(ctx context.Context, root string, bin Binaries, dir string, o controlPlaneOptions) (*ControlPlane, error) {
-	cp := &ControlPlane{Dir: dir, bin: bin, root: root}
+	cp := &ControlPlane{Dir: dir, bin: bin}
 	if _, err := script(ctx, root, "certs", cp.pki(""), NodeName, o.ip); err != nil {
 		return cp, err
 	}
@@ -102,7 +103,7 @@ func startControlPlane(ctx context.Context, root string, bin Binaries, dir strin
 	if err := cp.writeKubeconfig(cp.Kubeconfig, "admin"); err != nil {
 		return cp, err
 	}
-	return cp, cp.waitReady(ctx, controlPlaneLimit)
+	return cp, cp.waitReady(ctx)
 }
 
 func (cp *ControlPlane) pki(name string) string { return filepath.Join(cp.Dir, "pki", name) }
@@ -149,12 +150,12 @@ current-context: gantry
 }
 
 // waitReady polls /readyz as the admin until it answers 200.
-func (cp *ControlPlane) waitReady(ctx context.Context, limit time.Duration) error {
+func (cp *ControlPlane) waitReady(ctx context.Context) error {
 	client, err := cp.adminClient()
 	if err != nil {
 		return err
 	}
-	return poll(ctx, limit, "kube-apiserver "+cp.Server+"/readyz", cp.failed, func() (bool, error) {
+	return poll(ctx, "kube-apiserver "+cp.Server+"/readyz", cp.failed, func() (bool, error) {
 		resp, err := client.Get(cp.Server + "/readyz")
 		if err != nil {
 			return false, nil
@@ -211,10 +212,8 @@ func freePorts(n int) ([]int, error) {
 }
 
 // poll calls ready every 200 ms until it says true, failed reports an
-// error, or limit passes; the error names what was awaited.
-func poll(ctx context.Context, limit time.Duration, what string, failed func() error, ready func() (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
+// error, or ctx ends (a phase's limit); the error names what was awaited.
+func poll(ctx context.Context, what string, failed func() error, ready func() (bool, error)) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -230,7 +229,7 @@ func poll(ctx context.Context, limit time.Duration, what string, failed func() e
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: not ready within %v", what, limit)
+			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
 		case <-tick.C:
 		}
 	}

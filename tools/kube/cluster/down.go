@@ -357,9 +357,16 @@ func jumpsToKube(f []string) bool {
 	return false
 }
 
+// restoreSysctls puts back what changed, except the forwarding settings
+// when Docker's bridge appeared meanwhile: a Docker daemon that started
+// during the run set them and needs them.
 func restoreSysctls(before Host) error {
+	dockerCame := linkExists("docker0") && !slices.Contains(before.Links, "docker0")
 	var errs []error
 	for k, v := range before.Sysctls {
+		if dockerCame && (strings.Contains(k, "forward") || strings.HasPrefix(k, "net.bridge.")) {
+			continue
+		}
 		path := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
 		now, err := os.ReadFile(path)
 		if err != nil || strings.TrimSpace(string(now)) == v {

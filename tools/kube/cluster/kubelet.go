@@ -100,7 +100,7 @@ func (c *Cluster) startNode(ctx context.Context, detach bool) error {
 	if err := c.start("kube-proxy", "kube-proxy", detach, "--config="+proxy); err != nil {
 		return err
 	}
-	return poll(ctx, nodeReadyLimit, "node "+NodeName+" Ready", c.failed, func() (bool, error) {
+	return poll(ctx, "node "+NodeName+" Ready", c.failed, func() (bool, error) {
 		out, err := c.Kubectl(ctx, "", "get", "node", NodeName, "--output=jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")
 		return err == nil && strings.TrimSpace(out) == "True", nil
 	})

@@ -51,15 +51,10 @@ type Cluster struct {
 	Socket string // the node's containerd
 }
 
-// phase limits: generous for a busy 2-core machine, short enough that a
-// hang fails the run rather than stalls it.
-const (
-	controlPlaneLimit = 90 * time.Second
-	containerdLimit   = 30 * time.Second
-	pauseLimit        = 3 * time.Minute
-	nodeReadyLimit    = 3 * time.Minute
-	controllersLimit  = 90 * time.Second
-)
+// controlPlaneLimit bounds a validating control plane's start: generous
+// for a busy 2-core machine, short enough that a hang fails rather than
+// stalls. Up's phases have limits of their own.
+const controlPlaneLimit = 90 * time.Second
 
 // Up starts a cluster, tearing down whatever it started if a phase fails.
 // It needs root: it adds a network interface, runs containers and lets the
@@ -95,50 +90,40 @@ func up(ctx context.Context, o Options) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{State: o.State, Socket: filepath.Join(o.State, "containerd", "containerd.sock")}
-	step := stepper(o.Log)
-	if err := step("node interface "+nodeLink+" "+NodeIP, addNodeLink); err != nil {
-		return nil, err
+	cni := ""
+	phases := []struct {
+		name  string
+		limit time.Duration
+		run   func(context.Context) error
+	}{
+		{"node interface " + nodeLink + " " + NodeIP, 10 * time.Second, func(context.Context) error { return addNodeLink() }},
+		{"etcd and kube-apiserver", 90 * time.Second, func(ctx context.Context) error {
+			cp, err := startControlPlane(ctx, o.Root, o.Bin, o.State, controlPlaneOptions{ip: NodeIP, detach: o.Detach})
+			c.ControlPlane = cp
+			return err
+		}},
+		{"controller-manager and scheduler", 10 * time.Second, func(context.Context) error { return c.startControllers(o.Detach) }},
+		{"CNI plugins", 2 * time.Minute, func(ctx context.Context) (err error) {
+			cni, err = script(ctx, o.Root, "cni-plugins")
+			return err
+		}},
+		{"containerd", 30 * time.Second, func(ctx context.Context) error { return c.startContainerd(ctx, cni, o.Detach) }},
+		// Go builds the pause program: seconds with a warm build cache.
+		{"pause image", 3 * time.Minute, func(ctx context.Context) error { return c.importPause(ctx, o.Root) }},
+		{"kubelet and kube-proxy, node Ready", 3 * time.Minute, func(ctx context.Context) error { return c.startNode(ctx, o.Detach) }},
+		{"controllers: default ServiceAccount", 90 * time.Second, c.waitDefaultServiceAccount},
 	}
-	err = step("etcd and kube-apiserver", func() error {
-		cp, err := startControlPlane(ctx, o.Root, o.Bin, o.State, controlPlaneOptions{ip: NodeIP, detach: o.Detach})
-		c.ControlPlane = cp
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := step("controller-manager and scheduler", func() error { return c.startControllers(o.Detach) }); err != nil {
-		return nil, err
-	}
-	cni, err := script(ctx, o.Root, "cni-plugins")
-	if err != nil {
-		return nil, err
-	}
-	if err := step("containerd", func() error { return c.startContainerd(ctx, cni, o.Detach) }); err != nil {
-		return nil, err
-	}
-	if err := step("pause image", func() error { return c.importPause(ctx, o.Root) }); err != nil {
-		return nil, err
-	}
-	if err := step("kubelet and kube-proxy, node Ready", func() error { return c.startNode(ctx, o.Detach) }); err != nil {
-		return nil, err
-	}
-	if err := step("controllers: default ServiceAccount", func() error { return c.waitDefaultServiceAccount(ctx) }); err != nil {
-		return nil, err
+	for _, p := range phases {
+		start := time.Now()
+		ctx, cancel := context.WithTimeoutCause(ctx, p.limit, fmt.Errorf("not done within %v", p.limit))
+		err := p.run(ctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.name, err)
+		}
+		fmt.Fprintf(o.Log, "up: %s: ok (%.1fs)\n", p.name, time.Since(start).Seconds())
 	}
 	return c, nil
-}
-
-// stepper runs a phase and logs its duration.
-func stepper(log io.Writer) func(string, func() error) error {
-	return func(name string, f func() error) error {
-		start := time.Now()
-		if err := f(); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		fmt.Fprintf(log, "up: %s: ok (%.1fs)\n", name, time.Since(start).Seconds())
-		return nil
-	}
 }
 
 func (c *Cluster) startControllers(detach bool) error {
@@ -176,7 +161,7 @@ func (c *Cluster) kubeconfig(user string) string {
 // waitDefaultServiceAccount waits for the controller-manager to create the
 // default namespace's ServiceAccount: until then no pod can be admitted.
 func (c *Cluster) waitDefaultServiceAccount(ctx context.Context) error {
-	return poll(ctx, controllersLimit, "the default ServiceAccount", c.failed, func() (bool, error) {
+	return poll(ctx, "the default ServiceAccount", c.failed, func() (bool, error) {
 		_, err := c.Kubectl(ctx, "", "get", "serviceaccount", "default", "--namespace=default")
 		return err == nil, nil
 	})
