@@ -1,0 +1,86 @@
+package cluster
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gantry-dev/gantry/tools/gobuild"
+)
+
+// RepoRoot is the repository's root, for tests anywhere in it.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := gobuild.FindRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// NewTestControlPlane starts a validating control plane for t, stopped
+// when t ends; t skips when the binaries are not built.
+func NewTestControlPlane(t testing.TB, root string) *ControlPlane {
+	t.Helper()
+	bin := NeedBinaries(t, root)
+	start := time.Now()
+	cp, err := StartControlPlane(t.Context(), root, bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("control plane ready in %.1fs", time.Since(start).Seconds())
+	t.Cleanup(func() {
+		if err := cp.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return cp
+}
+
+// NewTestCluster starts a single-node cluster for t and tears it down when
+// t ends, failing t if the host is not as it was. t skips without the
+// binaries, root, containerd or a free host (no other cluster).
+func NewTestCluster(t testing.TB, root string) *Cluster {
+	t.Helper()
+	bin := NeedBinaries(t, root)
+	if os.Geteuid() != 0 {
+		Unavailable(t, fmt.Errorf("a node needs root"))
+	}
+	if _, err := exec.LookPath("containerd"); err != nil {
+		Unavailable(t, fmt.Errorf("containerd is not installed (apt-get install -y containerd)"))
+	}
+	tmp, err := os.MkdirTemp("", "gkube-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(tmp, "state")
+	log := testLog{t}
+	c, err := Up(t.Context(), Options{Root: root, Bin: bin, State: state, Log: log})
+	if err != nil {
+		os.RemoveAll(tmp)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		start := time.Now()
+		if err := Down(state, log); err != nil {
+			t.Error(err)
+		}
+		t.Logf("down in %.1fs", time.Since(start).Seconds())
+		os.Remove(tmp)
+	})
+	return c
+}
+
+// testLog writes each line to t.Log.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		l.t.Log(line)
+	}
+	return len(p), nil
+}

@@ -1,0 +1,26 @@
+// Command kube runs Kubernetes on this machine, from binaries built from
+// the Go module proxy (tools/kube/build-binaries), for proving manifests:
+// a throwaway control plane that validates them server-side, and a real
+// single-node cluster that runs them, torn down with the host restored.
+//
+//	go run ./tools/kube validate -k deploy/overlays/dev
+//	go run ./tools/kube up && go run ./tools/kube import gantry/api:latest
+//	go run ./tools/kube down
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kube: "+err.Error())
+		os.Exit(exitCode(err))
+	}
+}
