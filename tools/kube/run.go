@@ -67,8 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(stdout, c.Env())
-		return nil
+		_, err = fmt.Fprint(stdout, c.Env())
+		return err
 	case "import":
 		if len(rest) == 0 {
 			return usageError{"import needs an IMAGE"}
@@ -83,8 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(stdout, c.Env())
-		return nil
+		_, err = fmt.Fprint(stdout, c.Env())
+		return err
 	case "down":
 		return cluster.Down(state, stderr)
 	case "run":
@@ -92,8 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "host":
 		return host(rest, stdout)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintln(stdout, usage)
-		return nil
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
 	}
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
@@ -110,7 +110,9 @@ func (s sources) Set(v string) error {
 	return nil
 }
 
-func validate(ctx context.Context, args []string, stdout io.Writer) error {
+// validate dry-runs the manifests on a control plane of its own, and
+// fails as well when that would not stop: it would still be running.
+func validate(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	ns := fs.String("n", "gantry", "namespace")
@@ -138,11 +140,14 @@ func validate(ctx context.Context, args []string, stdout io.Writer) error {
 	start := time.Now()
 	cp, err := cluster.StartControlPlane(ctx, root, bin, dir)
 	if err != nil {
-		os.RemoveAll(dir)
+		// StartControlPlane has stopped what it started, or said what
+		// would not stop.
+		return errors.Join(err, os.RemoveAll(dir))
+	}
+	defer func() { err = errors.Join(err, cp.Stop()) }()
+	if _, err := fmt.Fprintf(stdout, "validate: control plane ready in %.1fs\n", time.Since(start).Seconds()); err != nil {
 		return err
 	}
-	defer cp.Stop()
-	fmt.Fprintf(stdout, "validate: control plane ready in %.1fs\n", time.Since(start).Seconds())
 	if err := cp.RestrictedNamespace(ctx, *ns); err != nil {
 		return err
 	}
@@ -150,8 +155,8 @@ func validate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, out)
-	return nil
+	_, err = fmt.Fprint(stdout, out)
+	return err
 }
 
 func up(ctx context.Context, state string, detach bool, log io.Writer) (*cluster.Cluster, error) {
@@ -226,6 +231,6 @@ func host(args []string, stdout io.Writer) error {
 	if d := cluster.Diff(before, now); len(d) > 0 {
 		return fmt.Errorf("the host differs from %s:\n%s", args[1], strings.Join(d, "\n"))
 	}
-	fmt.Fprintf(stdout, "host: as recorded in %s\n", args[1])
-	return nil
+	_, err = fmt.Fprintf(stdout, "host: as recorded in %s\n", args[1])
+	return err
 }
