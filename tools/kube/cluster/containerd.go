@@ -146,7 +146,7 @@ func GoImage(ctx context.Context, root, pkg, user string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }() // a build output under the temp dir, at worst left behind
 	name := path.Base(pkg)
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, name), pkg)
 	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
@@ -179,7 +179,9 @@ func (c *Cluster) ImportDocker(ctx context.Context, images ...string) error {
 			return fmt.Errorf("docker save %s: %w", image, err)
 		}
 		_, ierr := c.ctr(ctx, out, "images", "import", "-")
-		out.Close() // should ctr have stopped reading, docker save must not block
+		// Should ctr have stopped reading, docker save must not block;
+		// save.Wait reports how it ended.
+		_ = out.Close()
 		if err := save.Wait(); err != nil {
 			return fmt.Errorf("docker save %s: %v: %s", image, err, strings.TrimSpace(stderr.String()))
 		}

@@ -65,13 +65,13 @@ func preflight(state string) error {
 // returns them all, and last compares the host with the snapshot.
 func Down(state string, log io.Writer) error {
 	if _, err := os.Stat(state); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(log, "down: no cluster in %s\n", state)
+		logf(log, "down: no cluster in %s\n", state)
 		return nil
 	}
 	before, err := LoadHost(filepath.Join(state, hostBeforeFile))
 	if err != nil {
 		// Up writes the snapshot before it changes anything.
-		fmt.Fprintf(log, "down: no host snapshot (%v); the run changed nothing yet\n", err)
+		logf(log, "down: no host snapshot (%v); the run changed nothing yet\n", err)
 		return os.RemoveAll(state)
 	}
 	var errs []error
@@ -112,7 +112,7 @@ func Down(state string, log io.Writer) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	fmt.Fprintln(log, "down: host restored")
+	logf(log, "down: host restored\n")
 	return nil
 }
 
@@ -131,14 +131,15 @@ func removeContainers(socket string, log io.Writer) error {
 	ids := strings.Fields(out)
 	var errs []error
 	for _, id := range ids {
-		// A container never started has no task: only its record goes.
-		ctr(ctx, socket, nil, "tasks", "kill", "--signal=SIGKILL", id)
-		ctr(ctx, socket, nil, "tasks", "delete", "--force", id)
+		// A container never started has no task, so these two may fail:
+		// only its record goes, and deleting that reports what matters.
+		_, _ = ctr(ctx, socket, nil, "tasks", "kill", "--signal=SIGKILL", id)
+		_, _ = ctr(ctx, socket, nil, "tasks", "delete", "--force", id)
 		if _, err := ctr(ctx, socket, nil, "containers", "delete", id); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	fmt.Fprintf(log, "down: removed %d containers\n", len(ids))
+	logf(log, "down: removed %d containers\n", len(ids))
 	return errors.Join(errs...)
 }
 
@@ -167,7 +168,7 @@ func killLeftovers(socket string) error {
 		}
 	}
 	for _, pid := range pids {
-		syscall.Kill(pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL) // the wait below finds any that survived
 	}
 	for _, pid := range pids {
 		start, err := startTime(pid)
@@ -401,7 +402,8 @@ func kubepodsDirs(skip []string) []string {
 		if slices.Contains(skip, r) {
 			continue
 		}
-		filepath.WalkDir(r, func(p string, d os.DirEntry, err error) error {
+		// The walk goes on past what it cannot read, so it returns nil.
+		_ = filepath.WalkDir(r, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
 				dirs = append(dirs, p)
 			}
@@ -429,7 +431,9 @@ func removeNewPaths(before Host) error {
 			if slices.Contains(was, e.Name()) || bound[p] || slices.Contains(watchedDirs, p) {
 				continue
 			}
-			syscall.Unmount(p, syscall.MNT_DETACH) // a network namespace
+			// A network namespace is a mount; anything else is not
+			// (EINVAL), and RemoveAll reports what stays.
+			_ = syscall.Unmount(p, syscall.MNT_DETACH)
 			if err := os.RemoveAll(p); err != nil {
 				errs = append(errs, err)
 			}

@@ -69,7 +69,7 @@ func Up(ctx context.Context, o Options) (*Cluster, error) {
 	}
 	c, err := up(ctx, o)
 	if err != nil {
-		fmt.Fprintf(o.Log, "up failed: %v\ntearing down\n", err)
+		logf(o.Log, "up failed: %v\ntearing down\n", err)
 		if derr := Down(o.State, o.Log); derr != nil {
 			err = errors.Join(err, fmt.Errorf("and tearing down: %w", derr))
 		}
@@ -121,9 +121,15 @@ func up(ctx context.Context, o Options) (*Cluster, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p.name, err)
 		}
-		fmt.Fprintf(o.Log, "up: %s: ok (%.1fs)\n", p.name, time.Since(start).Seconds())
+		logf(o.Log, "up: %s: ok (%.1fs)\n", p.name, time.Since(start).Seconds())
 	}
 	return c, nil
+}
+
+// logf writes a progress line of Up's or Down's. The lines are for whoever
+// watches; a log that cannot be written to must not stop either.
+func logf(log io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(log, format, args...)
 }
 
 func (c *Cluster) startControllers(detach bool) error {

@@ -38,7 +38,11 @@ func TestTheClusterRunsAWorkloadAndLeavesTheHostAsItFound(t *testing.T) {
 		if err := loadHello(ctx, root); err != nil {
 			return err
 		}
-		t.Cleanup(func() { exec.Command("docker", "rmi", helloImage).Run() })
+		t.Cleanup(func() {
+			if out, err := exec.Command("docker", "rmi", helloImage).CombinedOutput(); err != nil {
+				t.Logf("docker rmi %s: %v\n%s", helloImage, err, out)
+			}
+		})
 		return c.ImportDocker(ctx, helloImage)
 	})
 	phase(t, "apply the Deployment, Service and Job", time.Minute, func(ctx context.Context) error {
@@ -153,7 +157,7 @@ func get(ctx context.Context, url string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end: closing loses nothing
 	body, err := io.ReadAll(resp.Body)
 	if err == nil && !strings.HasPrefix(string(body), "hello from hello-") {
 		err = fmt.Errorf("GET %s: %s %q", url, resp.Status, body)

@@ -38,7 +38,7 @@ func startProcess(dir, name, bin string, args []string, detach bool) (*process, 
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }() // the process writes through descriptors of its own
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -49,13 +49,13 @@ func startProcess(dir, name, bin string, args []string, detach bool) (*process, 
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &process{name: name, cmd: cmd, done: make(chan struct{}), log: logPath}
-	go func() { cmd.Wait(); close(p.done) }()
+	go func() { _ = cmd.Wait(); close(p.done) }() // exited reports cmd.ProcessState
 	start, err := startTime(cmd.Process.Pid)
 	if err == nil {
 		err = os.WriteFile(pidFile(dir, name), fmt.Appendf(nil, "%d %d\n", cmd.Process.Pid, start), 0o644)
 	}
 	if err != nil {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill() // fails only if it has exited already
 		return nil, err
 	}
 	return p, nil
@@ -93,7 +93,7 @@ func stopRecorded(dir, name string, grace time.Duration) error {
 		return fmt.Errorf("stop %s (pid %d): %w", name, pid, err)
 	}
 	if !waitGone(pid, start, grace) {
-		signalIfSame(pid, start, syscall.SIGKILL)
+		_ = signalIfSame(pid, start, syscall.SIGKILL) // waitGone tells whether it worked
 		if !waitGone(pid, start, 10*time.Second) {
 			return fmt.Errorf("%s (pid %d) survived SIGKILL", name, pid)
 		}

@@ -61,7 +61,9 @@ func NewTestCluster(t testing.TB, root string) *Cluster {
 	log := testLog{t}
 	c, err := Up(t.Context(), Options{Root: root, Bin: bin, State: state, Log: log})
 	if err != nil {
-		os.RemoveAll(tmp)
+		if rerr := os.RemoveAll(tmp); rerr != nil {
+			t.Log(rerr)
+		}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -70,7 +72,9 @@ func NewTestCluster(t testing.TB, root string) *Cluster {
 			t.Error(err)
 		}
 		t.Logf("down in %.1fs", time.Since(start).Seconds())
-		os.Remove(tmp)
+		// Empty once Down removed the state; if Down failed, it said so
+		// above, and the state stays for a look.
+		_ = os.Remove(tmp)
 	})
 	return c
 }
