@@ -155,13 +155,17 @@ func (cp *ControlPlane) waitReady(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cp.Server+"/readyz", nil)
+	if err != nil {
+		return err
+	}
 	return poll(ctx, "kube-apiserver "+cp.Server+"/readyz", cp.failed, func() (bool, error) {
-		resp, err := client.Get(cp.Server + "/readyz")
-		if err != nil {
-			return false, nil
+		// No answer yet is not ready yet; poll knows when to give up.
+		resp, err := client.Do(req)
+		if err == nil {
+			_ = resp.Body.Close() // the status is the answer
 		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		return err == nil && resp.StatusCode == http.StatusOK, nil
 	})
 }
 
@@ -200,12 +204,18 @@ func (cp *ControlPlane) Stop() error {
 // ago; the listeners stay open until all are chosen, so none repeats.
 func freePorts(n int) ([]int, error) {
 	var ports []int
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			_ = ln.Close() // nothing connected: only the port was wanted
+		}
+	}()
 	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", "127.0.0.1:0") //nolint:noctx // binding returns at once: nothing to cancel
 		if err != nil {
 			return nil, err
 		}
-		defer func() { _ = ln.Close() }() // nothing connected: only the port was wanted
+		lns = append(lns, ln)
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil

@@ -229,7 +229,7 @@ func removeKubeChains() error {
 		if _, err := exec.LookPath(save); err != nil {
 			continue
 		}
-		out, err := exec.Command(save).Output()
+		out, err := hostCommand(save).Output()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", save, err))
 			continue
@@ -238,7 +238,7 @@ func removeKubeChains() error {
 		if script == "" {
 			continue
 		}
-		restore := exec.Command(strings.Replace(save, "-save", "-restore", 1), "--noflush")
+		restore := hostCommand(strings.Replace(save, "-save", "-restore", 1), "--noflush")
 		restore.Stdin = strings.NewReader(script)
 		if out, err := restore.CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %v: %s\n%s", restore.Path, err, out, script))
@@ -296,7 +296,7 @@ func removeNewTables(before Host) error {
 	if _, err := exec.LookPath("nft"); err != nil {
 		return nil
 	}
-	out, err := exec.Command("nft", "list", "tables").Output()
+	out, err := hostCommand("nft", "list", "tables").Output()
 	if err != nil {
 		return fmt.Errorf("nft list tables: %w", err)
 	}
@@ -306,11 +306,11 @@ func removeNewTables(before Host) error {
 			continue
 		}
 		args := strings.Fields(table) // table FAMILY NAME
-		listing, err := exec.Command("nft", "list", "table", args[1], args[2]).Output()
+		listing, err := hostCommand("nft", "list", "table", args[1], args[2]).Output()
 		if err != nil || !emptyTable(listing) {
 			continue
 		}
-		if out, err := exec.Command("nft", "delete", "table", args[1], args[2]).CombinedOutput(); err != nil {
+		if out, err := hostCommand("nft", "delete", "table", args[1], args[2]).CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("nft delete %s: %v: %s", table, err, out))
 		}
 	}

@@ -55,6 +55,14 @@ var watchedDirs = []string{
 
 var saveCommands = []string{"iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save"}
 
+// hostCommand runs one of the host's network tools (ip, iptables-save and
+// -restore, nft), which answer at once. It takes no context: Down, which
+// uses them, must restore the host even after a signal has cancelled its
+// caller's context, and SnapshotHost serves Down as well as Up.
+func hostCommand(name string, args ...string) *exec.Cmd {
+	return exec.Command(name, args...) //nolint:noctx // see above
+}
+
 // SnapshotHost records the host's state.
 func SnapshotHost() (Host, error) {
 	h := Host{Iptables: map[string][]string{}, Sysctls: map[string]string{}, Paths: map[string][]string{}}
@@ -64,13 +72,13 @@ func SnapshotHost() (Host, error) {
 		if _, err := exec.LookPath(c); err != nil {
 			continue
 		}
-		if out, err = exec.Command(c).Output(); err != nil {
+		if out, err = hostCommand(c).Output(); err != nil {
 			return h, fmt.Errorf("%s: %w", c, err)
 		}
 		h.Iptables[c] = iptablesRules(out)
 	}
 	if _, err := exec.LookPath("nft"); err == nil {
-		if out, err = exec.Command("nft", "list", "tables").Output(); err != nil {
+		if out, err = hostCommand("nft", "list", "tables").Output(); err != nil {
 			return h, fmt.Errorf("nft list tables: %w", err)
 		}
 		h.Nft = nonEmptyLines(out)
@@ -83,12 +91,12 @@ func SnapshotHost() (Host, error) {
 			h.Sysctls[k] = strings.TrimSpace(string(v))
 		}
 	}
-	out, err = exec.Command("ip", "-o", "link", "show").Output()
+	out, err = hostCommand("ip", "-o", "link", "show").Output()
 	if err != nil {
 		return h, fmt.Errorf("ip -o link show: %w", err)
 	}
 	h.Links = links(out)
-	if out, err = exec.Command("ip", "-o", "-4", "addr", "show").Output(); err != nil {
+	if out, err = hostCommand("ip", "-o", "-4", "addr", "show").Output(); err != nil {
 		return h, fmt.Errorf("ip -o -4 addr show: %w", err)
 	}
 	h.Docker = dockerSubnets(out)

@@ -39,7 +39,9 @@ func startProcess(dir, name, bin string, args []string, detach bool) (*process, 
 		return nil, err
 	}
 	defer func() { _ = logFile.Close() }() // the process writes through descriptors of its own
-	cmd := exec.Command(bin, args...)
+	// The process outlives this call, and with detach this program;
+	// stopRecorded ends it, not a context.
+	cmd := exec.Command(bin, args...) //nolint:noctx // see above
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if !detach {
