@@ -61,7 +61,7 @@ func deleteNfacct(name string) error {
 	attr := make([]byte, 4, 4+len(name)+4)
 	attr = append(attr, name...)
 	attr = append(attr, 0)
-	binary.NativeEndian.PutUint16(attr[0:], uint16(len(attr)))
+	binary.NativeEndian.PutUint16(attr[0:], uint16(len(attr))) //nolint:gosec // G115: the kernel's names are at most 32 bytes (NFACCT_NAME_MAX)
 	binary.NativeEndian.PutUint16(attr[2:], nfacctName)
 	for len(attr)%4 != 0 {
 		attr = append(attr, 0)
@@ -85,7 +85,7 @@ func nfacctRequest(msgType uint16, flags uint16, payload []byte) ([]syscall.Netl
 	}
 	body := append([]byte{syscall.AF_UNSPEC, 0 /* NFNETLINK_V0 */, 0, 0}, payload...)
 	msg := make([]byte, syscall.NLMSG_HDRLEN, syscall.NLMSG_HDRLEN+len(body))
-	binary.NativeEndian.PutUint32(msg[0:], uint32(syscall.NLMSG_HDRLEN+len(body)))
+	binary.NativeEndian.PutUint32(msg[0:], uint32(syscall.NLMSG_HDRLEN+len(body))) //nolint:gosec // G115: a header and one short attribute
 	binary.NativeEndian.PutUint16(msg[4:], nfnlSubsysAcct<<8|msgType)
 	binary.NativeEndian.PutUint16(msg[6:], flags)
 	binary.NativeEndian.PutUint32(msg[8:], 1) // sequence number
@@ -112,8 +112,10 @@ func nfacctRequest(msgType uint16, flags uint16, payload []byte) ([]syscall.Netl
 				if len(m.Data) < 4 {
 					return nil, errors.New("short netlink error")
 				}
-				if errno := int32(binary.NativeEndian.Uint32(m.Data)); errno != 0 {
-					return nil, syscall.Errno(-errno)
+				// nlmsgerr's error is a C int: 0 acknowledges, a negated
+				// errno refuses.
+				if errno := int32(binary.NativeEndian.Uint32(m.Data)); errno != 0 { //nolint:gosec // G115: see above
+					return nil, syscall.Errno(-errno) //nolint:gosec // G115: negated back, it is positive
 				}
 				return replies, nil // the acknowledgement
 			default:

@@ -34,7 +34,7 @@ func startProcess(dir, name, bin string, args []string, detach bool) (*process, 
 		}
 	}
 	logPath := filepath.Join(dir, "logs", name+".log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) //nolint:gosec // G302: logs for whoever debugs the cluster, root or not
 	if err != nil {
 		return nil, err
 	}
