@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,5 +75,5 @@ func Unavailable(t testing.TB, err error) {
 	if os.Getenv(RequireEnv) != "" {
 		t.Fatalf("%v (%s is set, so this fails rather than skips)", err, RequireEnv)
 	}
-	t.Skip(fmt.Sprintf("SKIPPING: %v (set %s=1 to make this a failure)", err, RequireEnv))
+	t.Skipf("SKIPPING: %v (set %s=1 to make this a failure)", err, RequireEnv)
 }

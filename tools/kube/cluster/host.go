@@ -313,7 +313,7 @@ func diffLists(what string, before, after []string, docker []*net.IPNet) []strin
 	return d
 }
 
-// SaveHost writes a snapshot as JSON; LoadHost reads it back.
+// SaveHost writes a snapshot as JSON, for LoadHost.
 func SaveHost(path string, h Host) error {
 	data, err := json.MarshalIndent(h, "", "  ")
 	if err != nil {
@@ -322,6 +322,7 @@ func SaveHost(path string, h Host) error {
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
 
+// LoadHost reads a snapshot SaveHost wrote.
 func LoadHost(path string) (Host, error) {
 	var h Host
 	data, err := os.ReadFile(path)

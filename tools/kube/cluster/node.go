@@ -1,3 +1,7 @@
+// Package cluster runs Kubernetes on this machine for tools/kube and its
+// tests: a control plane that validates manifests server-side, and a
+// single-node cluster that Up starts and Down tears down, restoring the
+// host it changed.
 package cluster
 
 import (
