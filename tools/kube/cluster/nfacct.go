@@ -79,7 +79,7 @@ func nfacctRequest(msgType uint16, flags uint16, payload []byte) ([]syscall.Netl
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = syscall.Close(fd) }() // the replies are read: closing loses nothing
+	defer func() { _ = syscall.Close(fd) }() // a netlink socket holds nothing that closing could lose
 	if err := syscall.Bind(fd, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
 		return nil, err
 	}
