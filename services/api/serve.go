@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gantry-dev/gantry/services/internal/config"
 	"github.com/gantry-dev/gantry/services/internal/httpapi"
@@ -54,13 +50,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	admin := newServer(cfg.AdminPort, cfg.RequestTimeout, process.Admin(reg, ready))
 	life := process.Lifecycle{Log: log, Ready: ready, Delay: cfg.ShutdownDelay, Timeout: cfg.ShutdownTimeout}
 	return life.Run(ctx, []*http.Server{api, admin},
-		func(ctx context.Context) error {
-			if err := waitForDatabase(ctx, log, pool, cfg.DBConnectTimeout); err != nil {
-				return err
-			}
-			ready.SetConnected()
-			return nil
-		},
+		process.WaitReady(log, ready, cfg.DBConnectTimeout, pool.Ping),
 		func(ctx context.Context) error {
 			postgres.ListenTokenChanges(ctx, log, cfg.DatabaseURL.Reveal(), tokens)
 			return nil
@@ -94,17 +84,4 @@ func newServer(port int, requestTimeout time.Duration, h http.Handler) *http.Ser
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-}
-
-func waitForDatabase(ctx context.Context, log *slog.Logger, pool *pgxpool.Pool, timeout time.Duration) error {
-	start := time.Now()
-	err := postgres.Retry(ctx, log, timeout, "connect to database", pool.Ping)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil //nolint:nilerr // shutting down anyway: not being connected is no failure
-		}
-		return fmt.Errorf("%w (DB_CONNECT_TIMEOUT is %s)", err, timeout)
-	}
-	log.Info("database connected", "after", time.Since(start).Round(time.Millisecond))
-	return nil
 }

@@ -44,7 +44,7 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return &config.Error{Var: cfg.DatabaseURLVar, Msg: "is not a valid PostgreSQL connection string: " + err.Error()}
 	}
 	defer pool.Close()
-	if err := postgres.Retry(ctx, log, cfg.DBConnectTimeout, "connect to database", pool.Ping); err != nil {
+	if err := process.Retry(ctx, log, cfg.DBConnectTimeout, "connect to database", pool.Ping); err != nil {
 		return err
 	}
 	return run(ctx, postgres.NewTokenStore(pool), stdout, stderr)

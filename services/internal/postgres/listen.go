@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gantry-dev/gantry/services/internal/process"
 )
 
 // TokenChanges is what hears of token changes: Forget(id) for each changed
@@ -25,21 +27,21 @@ const tokenChannel = "api_tokens"
 // until ctx ends, reconnecting with backoff when the database goes away.
 // While it is not listening, to says so, so nothing cached is trusted.
 func ListenTokenChanges(ctx context.Context, log *slog.Logger, url string, to TokenChanges) {
-	wait := retryFirst
+	wait := process.RetryFirst
 	for ctx.Err() == nil {
-		err := listenOnce(ctx, url, to, func() { wait = retryFirst })
+		err := listenOnce(ctx, url, to, func() { wait = process.RetryFirst })
 		to.SetLive(false)
 		if ctx.Err() != nil {
 			return
 		}
-		sleep := jitter(wait)
+		sleep := process.Jitter(wait)
 		log.Warn("token change feed lost; tokens are looked up in the database until it is back", "err", err, "retry_in", sleep.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(sleep):
 		}
-		wait = min(wait*2, retryMax)
+		wait = min(wait*2, process.RetryMax)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
 	"github.com/gantry-dev/gantry/services/internal/postgres"
+	"github.com/gantry-dev/gantry/services/internal/process"
 	"github.com/gantry-dev/gantry/services/internal/task"
 )
 
@@ -71,7 +72,7 @@ func TestRetryWaitsForADatabaseThatStartsLate(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	if err := postgres.Retry(context.Background(), quiet, 30*time.Second, "connect", pool.Ping); err != nil {
+	if err := process.Retry(context.Background(), quiet, 30*time.Second, "connect", pool.Ping); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) < time.Second {
@@ -87,7 +88,7 @@ func TestRetryGivesUpAtItsTimeout(t *testing.T) {
 	}
 	defer pool.Close()
 	start := time.Now()
-	err = postgres.Retry(context.Background(), quiet, 700*time.Millisecond, "connect", pool.Ping)
+	err = process.Retry(context.Background(), quiet, 700*time.Millisecond, "connect", pool.Ping)
 	if err == nil {
 		t.Fatal("connected to a closed port")
 	}

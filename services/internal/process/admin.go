@@ -9,10 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// DefaultAdminPort is where the admin listener serves when ADMIN_PORT is
-// unset: metrics and probes, for the platform, never published to users.
-const DefaultAdminPort = 9090
-
 // NewRegistry is a process's metrics registry, with the Go runtime's and
 // the process's own collectors. Each server has its own, so tests can run
 // many in one process.
