@@ -49,7 +49,7 @@ func FuzzCreateTask(f *testing.F) {
 	})
 }
 
-func checkStoredTask(t *testing.T, tj taskJSON) {
+func checkStoredTask(t *testing.T, tj task.Document) {
 	t.Helper()
 	n := utf8.RuneCountInString(tj.Title)
 	switch {

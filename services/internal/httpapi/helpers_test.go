@@ -17,6 +17,7 @@ import (
 
 	"github.com/gantry-dev/gantry/services/internal/auth"
 	"github.com/gantry-dev/gantry/services/internal/process"
+	"github.com/gantry-dev/gantry/services/internal/task"
 )
 
 type okPinger struct{ err error }
@@ -113,9 +114,9 @@ func decodeProblem(t *testing.T, w *httptest.ResponseRecorder) problem {
 	return p
 }
 
-func decodeTask(t *testing.T, w *httptest.ResponseRecorder) taskJSON {
+func decodeTask(t *testing.T, w *httptest.ResponseRecorder) task.Document {
 	t.Helper()
-	var tj taskJSON
+	var tj task.Document
 	if err := json.Unmarshal(w.Body.Bytes(), &tj); err != nil {
 		t.Fatalf("task body: %v: %s", err, w.Body)
 	}

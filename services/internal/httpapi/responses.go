@@ -7,43 +7,13 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/task"
 )
 
-// taskJSON is the wire form of a task. Dates are YYYY-MM-DD, times RFC 3339.
-type taskJSON struct {
-	ID          string      `json:"id"`
-	Title       string      `json:"title"`
-	Description string      `json:"description"`
-	Status      task.Status `json:"status"`
-	DueDate     *string     `json:"due_date"`
-	Version     int64       `json:"version"`
-	CreatedAt   time.Time   `json:"created_at"`
-	UpdatedAt   time.Time   `json:"updated_at"`
-}
-
-func toJSON(t task.Task) taskJSON {
-	j := taskJSON{
-		ID:          t.ID.String(),
-		Title:       t.Title,
-		Description: t.Description,
-		Status:      t.Status,
-		Version:     t.Version,
-		CreatedAt:   t.CreatedAt.UTC(),
-		UpdatedAt:   t.UpdatedAt.UTC(),
-	}
-	if t.DueDate != nil {
-		d := t.DueDate.String()
-		j.DueDate = &d
-	}
-	return j
-}
-
 type listJSON struct {
-	Items      []taskJSON `json:"items"`
-	NextCursor *string    `json:"next_cursor"`
+	Items      []task.Document `json:"items"`
+	NextCursor *string         `json:"next_cursor"`
 }
 
 // etag is the strong validator of a task: its version, which the database

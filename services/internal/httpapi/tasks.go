@@ -71,9 +71,9 @@ func (a *api) listTasks(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	out := listJSON{Items: make([]taskJSON, len(page.Tasks))}
+	out := listJSON{Items: make([]task.Document, len(page.Tasks))}
 	for i, t := range page.Tasks {
-		out.Items[i] = toJSON(t)
+		out.Items[i] = task.DocumentOf(t)
 	}
 	if page.Next != nil {
 		c := page.Next.String()
@@ -126,7 +126,7 @@ func (a *api) deleteTask(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) writeTask(w http.ResponseWriter, r *http.Request, status int, t task.Task) {
 	w.Header()["Etag"] = []string{etag(t)} // the canonical form of ETag
-	a.write(w, r, status, toJSON(t))
+	a.write(w, r, status, task.DocumentOf(t))
 }
 
 // fail answers a request-level error with its own status, and a domain
