@@ -15,6 +15,8 @@ import (
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/gantry-dev/gantry/services/internal/process"
 )
 
 //go:embed migrations/*.sql
@@ -74,7 +76,7 @@ func OpenMigrator(ctx context.Context, log *slog.Logger, url string, connectTime
 	db := stdlib.OpenDB(*cfg.ConnConfig)
 	// On failure the first error says what went wrong; db holds no
 	// connection worth a second one.
-	if err := Retry(ctx, log, connectTimeout, "connect to database", db.PingContext); err != nil {
+	if err := process.Retry(ctx, log, connectTimeout, "connect to database", db.PingContext); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -91,9 +93,13 @@ func OpenMigrator(ctx context.Context, log *slog.Logger, url string, connectTime
 }
 
 func newMigrate(db *sql.DB) (*migrate.Migrate, error) {
-	src, err := iofs.New(migrationFiles, "migrations")
+	files, err := iofs.New(migrationFiles, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	src, err := newSourceWithRiver(files, fileVersions())
+	if err != nil {
+		return nil, fmt.Errorf("read River's migrations: %w", err)
 	}
 	drv, err := migratepgx.WithInstance(db, &migratepgx.Config{})
 	if err != nil {
@@ -213,8 +219,19 @@ func (mg *Migrator) checkStopped(target uint) error {
 		v, target, context.Cause(mg.ctx), finish)
 }
 
-// Versions lists the embedded migrations, oldest first.
+// Versions lists the migrations this binary has, ours and River's, oldest
+// first.
 func Versions() []uint {
+	vs := fileVersions()
+	for v := range riverVersions {
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+// fileVersions lists the embedded migration files' versions.
+func fileVersions() []uint {
 	entries, _ := migrationFiles.ReadDir("migrations")
 	var vs []uint
 	for _, e := range entries {
