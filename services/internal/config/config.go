@@ -68,6 +68,14 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, p.err()
 }
 
+// LoadAdminPort reads ADMIN_PORT alone, for a healthcheck of the admin
+// listener.
+func LoadAdminPort(getenv func(string) string) (int, error) {
+	p := parser{getenv: getenv}
+	port := p.port("ADMIN_PORT", DefaultAdminPort)
+	return port, p.err()
+}
+
 // LoadPort reads PORT alone, for the healthcheck, which must not need the
 // database secret.
 func LoadPort(getenv func(string) string) (int, error) {
