@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gantry-dev/gantry/services/internal/keyset"
 	"github.com/gantry-dev/gantry/services/internal/task"
 )
 
@@ -175,7 +176,7 @@ func parseFilter(r *http.Request) (task.Filter, error) {
 		f.Limit = min(n, maxLimit)
 	}
 	if s := q.Get("cursor"); s != "" {
-		c, err := task.ParseCursor(s)
+		c, err := keyset.ParseCursor(s)
 		if err != nil {
 			return f, badRequest("cursor is malformed; pass the next_cursor value of a previous page unchanged")
 		}

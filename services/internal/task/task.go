@@ -7,6 +7,8 @@ package task
 import (
 	"context"
 	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/keyset"
 )
 
 // Status is where a task stands in its life.
@@ -96,3 +98,6 @@ type Store interface {
 	Update(ctx context.Context, id ID, p Patch, pre Precondition) (Task, error)
 	Delete(ctx context.Context, id ID, pre Precondition) error
 }
+
+// Cursor is a position in the (CreatedAt, ID) order of a listing of tasks.
+type Cursor = keyset.Cursor

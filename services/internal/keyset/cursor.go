@@ -1,4 +1,8 @@
-package task
+// Package keyset is the position of a keyset-paginated listing: every
+// listing of Gantry's records (tasks, webhooks, deliveries) orders by
+// (created_at, id), and a page ends at a Cursor the client passes back
+// unchanged.
+package keyset
 
 import (
 	"encoding/base64"
@@ -12,7 +16,7 @@ import (
 // byte without breaking anyone who follows next_cursor links.
 type Cursor struct {
 	CreatedAt time.Time
-	ID        ID
+	ID        [16]byte // a UUID
 }
 
 const cursorV1 = 1
