@@ -37,9 +37,13 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	ready := process.NewReadiness(pool)
 	reg := process.NewRegistry()
 	reg.MustRegister(postgres.NewPoolCollector(pool))
+	store, err := postgres.NewStore(pool)
+	if err != nil {
+		return err
+	}
 	tokens := httpapi.NewTokenCache()
 	api := newServer(cfg.Port, cfg.RequestTimeout, httpapi.New(httpapi.Options{
-		Store:          postgres.NewStore(pool),
+		Store:          store,
 		Tokens:         postgres.NewTokenStore(pool),
 		TokenCache:     tokens,
 		Ready:          ready,

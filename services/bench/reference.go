@@ -38,7 +38,10 @@ func reference(addr, dbURL, kind string) error {
 	var get func(context.Context, task.ID) (refTask, error)
 	switch kind {
 	case refStore:
-		store := postgres.NewStore(pool)
+		store, err := postgres.NewStore(pool)
+		if err != nil {
+			return err
+		}
 		get = func(ctx context.Context, id task.ID) (refTask, error) {
 			t, err := store.Get(ctx, id)
 			return fromTask(t), err

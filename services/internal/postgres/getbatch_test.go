@@ -19,7 +19,7 @@ import (
 func storeWithPool(t *testing.T, conns int) (*postgres.Store, func() int64) {
 	t.Helper()
 	pool := migratedPool(t, conns)
-	return postgres.NewStore(pool), func() int64 { return pool.Stat().AcquireCount() }
+	return mustStore(t, pool), func() int64 { return pool.Stat().AcquireCount() }
 }
 
 // migratedPool is a pool of at most conns connections to a fresh, migrated
@@ -84,7 +84,7 @@ func TestConcurrentGetsShareQueriesAndEachGetsItsOwnAnswer(t *testing.T) {
 func TestAGetReturnsWhenItsCallerGivesUpEvenWhileThePoolIsBusy(t *testing.T) {
 	t.Parallel()
 	pool := migratedPool(t, 1)
-	s := postgres.NewStore(pool)
+	s := mustStore(t, pool)
 	tk, err := s.Create(context.Background(), task.New{Title: "x", Status: task.StatusTodo})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func migratedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return postgres.NewStore(pool), pool
+	return mustStore(t, pool), pool
 }
 
 func migrateUp(t *testing.T, url string) {
@@ -49,4 +49,13 @@ func openMigrator(t *testing.T, url string) *postgres.Migrator {
 		}
 	})
 	return m
+}
+
+func mustStore(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
+	t.Helper()
+	s, err := postgres.NewStore(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -21,7 +21,7 @@ func TestStoreReportsADatabaseOutageAsUnavailableAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	s := postgres.NewStore(pool)
+	s := mustStore(t, pool)
 	ctx := context.Background()
 	tk, err := s.Create(ctx, task.New{Title: "survives", Status: task.StatusTodo})
 	if err != nil {

@@ -3,25 +3,35 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/gantry-dev/gantry/services/internal/task"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
-// Store is the PostgreSQL task.Store.
+// Store is the PostgreSQL task.Store. Every change it makes also records
+// its event, for the webhooks (see events.go).
 type Store struct {
-	pool *pgxpool.Pool
-	gets *getBatcher
+	pool   *pgxpool.Pool
+	gets   *getBatcher
+	events *river.Client[pgx.Tx] // inserts only: the notifier works the jobs
 }
 
 var _ task.Store = (*Store)(nil)
 
 // NewStore returns a Store on pool; it does not own the pool.
-func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, gets: newGetBatcher(pool)}
+func NewStore(pool *pgxpool.Pool) (*Store, error) {
+	events, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("prepare the event queue: %w", err)
+	}
+	return &Store{pool: pool, gets: newGetBatcher(pool), events: events}, nil
 }
 
 // columns is every column in the order scanTask reads them. Listing them,
@@ -35,8 +45,12 @@ RETURNING ` + columns
 
 // Create inserts a task; the database assigns its ID and timestamps.
 func (s *Store) Create(ctx context.Context, n task.New) (task.Task, error) {
-	row := s.pool.QueryRow(ctx, sqlCreate, n.Title, n.Description, string(n.Status), dateArg(n.DueDate))
-	t, err := scanTask(row)
+	var t task.Task
+	err := s.change(ctx, webhook.TaskCreated, func(tx pgx.Tx) (task.Task, error) {
+		var err error
+		t, err = scanTask(tx.QueryRow(ctx, sqlCreate, n.Title, n.Description, string(n.Status), dateArg(n.DueDate)))
+		return t, err
+	})
 	return t, classify(err, "create task")
 }
 
@@ -48,18 +62,20 @@ func (s *Store) Get(ctx context.Context, id task.ID) (task.Task, error) {
 	return s.gets.get(ctx, id)
 }
 
-const sqlDelete = `DELETE FROM tasks WHERE id = $1 AND ($2::bigint = 0 OR version = $2)`
+// The deleted task comes back with the version after its last, so that a
+// deletion orders after every update in its event.
+const sqlDelete = `DELETE FROM tasks WHERE id = $1 AND ($2::bigint = 0 OR version = $2)
+RETURNING id, title, description, status, due_date, version + 1, created_at, updated_at`
 
 // Delete removes a task if pre holds.
 func (s *Store) Delete(ctx context.Context, id task.ID, pre task.Precondition) error {
-	tag, err := s.pool.Exec(ctx, sqlDelete, uuidArg(id), pre.Version)
-	if err != nil {
-		return classify(err, "delete task")
-	}
-	if tag.RowsAffected() == 0 {
+	err := s.change(ctx, webhook.TaskDeleted, func(tx pgx.Tx) (task.Task, error) {
+		return scanTask(tx.QueryRow(ctx, sqlDelete, uuidArg(id), pre.Version))
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
 		return s.explainMiss(ctx, id)
 	}
-	return nil
+	return classify(err, "delete task")
 }
 
 const sqlVersion = `SELECT version FROM tasks WHERE id = $1`

@@ -3,7 +3,10 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gantry-dev/gantry/services/internal/task"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
 // sqlUpdate changes only the fields the patch carries (NULL means "keep"),
@@ -32,8 +35,12 @@ func (s *Store) Update(ctx context.Context, id task.ID, p task.Patch, pre task.P
 		status = &v
 	}
 	setDue := p.DueDate != nil || p.ClearDue
-	row := s.pool.QueryRow(ctx, sqlUpdate, uuidArg(id), p.Title, p.Description, status, setDue, dateArg(p.DueDate), pre.Version)
-	t, err := scanTask(row)
+	var t task.Task
+	err := s.change(ctx, webhook.TaskUpdated, func(tx pgx.Tx) (task.Task, error) {
+		var err error
+		t, err = scanTask(tx.QueryRow(ctx, sqlUpdate, uuidArg(id), p.Title, p.Description, status, setDue, dateArg(p.DueDate), pre.Version))
+		return t, err
+	})
 	if err == nil {
 		return t, nil
 	}

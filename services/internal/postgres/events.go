@@ -1,0 +1,27 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/gantry-dev/gantry/services/internal/task"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
+)
+
+// change runs write in a transaction and, in the same transaction, inserts
+// the event of what it wrote (River's InsertTx): the event exists exactly
+// when the change committed, and a change that rolls back leaves none.
+func (s *Store) change(ctx context.Context, typ webhook.EventType, write func(pgx.Tx) (task.Task, error)) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		t, err := write(tx)
+		if err != nil || !emitEvents {
+			return err
+		}
+		_, err = s.events.InsertTx(ctx, tx, webhook.EventJob{Event: webhook.NewEvent(typ, t, time.Now())},
+			&river.InsertOpts{Queue: webhook.QueueEvents})
+		return err
+	})
+}
