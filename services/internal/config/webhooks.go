@@ -12,10 +12,10 @@ import (
 // against AllowCIDRs, the notifier also delivers with the rest.
 type Webhooks struct {
 	AllowCIDRs   []netip.Prefix // WEBHOOK_ALLOW_CIDRS: networks allowed beside the public internet, over http too
-	MaxAttempts  int           // WEBHOOK_MAX_ATTEMPTS: attempts per delivery before it is kept as failed
-	RetryHorizon time.Duration // WEBHOOK_RETRY_HORIZON: about how long a delivery's retries span
-	Timeout      time.Duration // WEBHOOK_TIMEOUT: one attempt, connecting to the last byte
-	Workers      int           // NOTIFIER_WORKERS: deliveries in flight per notifier
+	MaxAttempts  int            // WEBHOOK_MAX_ATTEMPTS: attempts per delivery before it is kept as failed
+	RetryHorizon time.Duration  // WEBHOOK_RETRY_HORIZON: about how long a delivery's retries span
+	Timeout      time.Duration  // WEBHOOK_TIMEOUT: one attempt, connecting to the last byte
+	Workers      int            // NOTIFIER_WORKERS: deliveries in flight per notifier
 }
 
 // Webhook defaults: eight attempts over about an hour, ten seconds each.
