@@ -12,6 +12,7 @@ import (
 	"github.com/gantry-dev/gantry/services/internal/httpapi"
 	"github.com/gantry-dev/gantry/services/internal/postgres"
 	"github.com/gantry-dev/gantry/services/internal/process"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
 // serve runs the API until ctx ends, then drains it. The listeners open at
@@ -19,6 +20,10 @@ import (
 // turns 200 when the database first answers.
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	hooks, err := config.LoadWebhooks(getenv)
 	if err != nil {
 		return err
 	}
@@ -45,6 +50,8 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	api := newServer(cfg.Port, cfg.RequestTimeout, httpapi.New(httpapi.Options{
 		Store:          store,
 		Tokens:         postgres.NewTokenStore(pool),
+		Webhooks:       postgres.NewWebhookStore(pool),
+		Policy:         webhook.Policy{Allow: hooks.AllowCIDRs},
 		TokenCache:     tokens,
 		Ready:          ready,
 		Log:            log,

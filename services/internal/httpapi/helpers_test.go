@@ -18,6 +18,7 @@ import (
 	"github.com/gantry-dev/gantry/services/internal/auth"
 	"github.com/gantry-dev/gantry/services/internal/process"
 	"github.com/gantry-dev/gantry/services/internal/task"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
 type okPinger struct{ err error }
@@ -25,22 +26,31 @@ type okPinger struct{ err error }
 func (p okPinger) Ping(context.Context) error { return p.err }
 
 type harness struct {
-	h      http.Handler
-	store  *memStore
-	tokens *memTokens
-	token  string // every scope; do sends it unless told otherwise
-	ready  *process.Readiness
-	reg    *prometheus.Registry
-	logs   *bytes.Buffer
+	h        http.Handler
+	store    *memStore
+	tokens   *memTokens
+	webhooks *memWebhooks
+	dns      fakeDNS
+	policy   webhook.Policy
+	token    string // every scope; do sends it unless told otherwise
+	ready    *process.Readiness
+	reg      *prometheus.Registry
+	logs     *bytes.Buffer
 }
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
 	h := &harness{
-		store:  newMemStore(),
-		tokens: newMemTokens(),
-		ready:  process.NewReadiness(okPinger{}),
-		logs:   new(bytes.Buffer),
+		store:    newMemStore(),
+		tokens:   newMemTokens(),
+		webhooks: newMemWebhooks(),
+		dns: fakeDNS{
+			"hooks.example.com": {"93.184.215.14"},
+			"rebound.example":   {"127.0.0.1"},
+			"inside.example":    {"10.0.0.1"},
+		},
+		ready: process.NewReadiness(okPinger{}),
+		logs:  new(bytes.Buffer),
 	}
 	h.token = h.tokens.issue(auth.Token{Name: "harness", Scopes: auth.Scopes(auth.AllScopes)})
 	h.ready.SetConnected()
@@ -56,6 +66,9 @@ func (h *harness) handler(cache *auth.Cache) http.Handler {
 		Store:          h.store,
 		Tokens:         h.tokens,
 		TokenCache:     cache,
+		Webhooks:       h.webhooks,
+		Policy:         h.policy,
+		Resolver:       h.dns,
 		Ready:          h.ready,
 		Log:            slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		RequestTimeout: 5 * time.Second,

@@ -80,7 +80,7 @@ func TestEveryTaskOperationDocumentsItsErrorStatuses(t *testing.T) {
 	if err := yaml.Unmarshal(OpenAPI, &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
-	for _, path := range []string{routeTasks, routeTask} {
+	for _, path := range []string{routeTasks, routeTask, routeWebhooks, routeWebhook, routeDeliveries} {
 		for method, node := range doc.Paths[path] {
 			if method == "parameters" { // shared by the path's operations
 				continue

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/gantry-dev/gantry/services/internal/auth"
 	"github.com/gantry-dev/gantry/services/internal/process"
 	"github.com/gantry-dev/gantry/services/internal/task"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
 // OpenAPI is the API's contract, served at /openapi.yaml; a test holds the
@@ -27,7 +29,10 @@ var OpenAPI []byte
 type Options struct {
 	Store          task.Store
 	Tokens         TokenStore
-	TokenCache     *auth.Cache // nil: none, every request looks its token up
+	Webhooks       WebhookStore
+	Policy         webhook.Policy // where webhooks may point
+	Resolver       Resolver       // nil: net.DefaultResolver
+	TokenCache     *auth.Cache    // nil: none, every request looks its token up
 	Ready          *process.Readiness
 	Log            *slog.Logger
 	RequestTimeout time.Duration         // per-request deadline, passed to the database
@@ -36,6 +41,9 @@ type Options struct {
 
 type api struct {
 	store          task.Store
+	webhooks       WebhookStore
+	policy         webhook.Policy
+	resolver       Resolver
 	auth           *authenticator
 	ready          *process.Readiness
 	log            *slog.Logger
@@ -47,11 +55,14 @@ type api struct {
 
 // Route templates, which are also the metrics' route label.
 const (
-	routeTasks   = "/v1/tasks"
-	routeTask    = "/v1/tasks/{id}"
-	routeHealthz = "/healthz"
-	routeReadyz  = "/readyz"
-	routeOpenAPI = "/openapi.yaml"
+	routeTasks      = "/v1/tasks"
+	routeTask       = "/v1/tasks/{id}"
+	routeWebhooks   = "/v1/webhooks"
+	routeWebhook    = "/v1/webhooks/{id}"
+	routeDeliveries = "/v1/webhooks/{id}/deliveries"
+	routeHealthz    = "/healthz"
+	routeReadyz     = "/readyz"
+	routeOpenAPI    = "/openapi.yaml"
 )
 
 // Tokens stay cached this long at most; the change feed usually drops them
@@ -79,8 +90,15 @@ func New(o Options) http.Handler {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	resolver := o.Resolver
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
 	a := &api{
 		store:          o.Store,
+		webhooks:       o.Webhooks,
+		policy:         o.Policy,
+		resolver:       resolver,
 		auth:           &authenticator{store: o.Tokens, cache: cache, log: o.Log, now: time.Now, touched: map[int64]time.Time{}},
 		ready:          o.Ready,
 		log:            o.Log,
@@ -110,6 +128,11 @@ func (a *api) router() *mux.Router {
 		{routeTasks, http.MethodGet, auth.TasksRead, a.listTasks},
 		{routeTask, http.MethodPatch, auth.TasksWrite, a.updateTask},
 		{routeTask, http.MethodDelete, auth.TasksWrite, a.deleteTask},
+		{routeWebhooks, http.MethodPost, auth.WebhooksManage, a.createWebhook},
+		{routeWebhooks, http.MethodGet, auth.WebhooksManage, a.listWebhooks},
+		{routeWebhook, http.MethodGet, auth.WebhooksManage, a.getWebhook},
+		{routeWebhook, http.MethodDelete, auth.WebhooksManage, a.deleteWebhook},
+		{routeDeliveries, http.MethodGet, auth.WebhooksManage, a.listDeliveries},
 	} {
 		handle(rt.tmpl, rt.method, a.requireScope(rt.scope, rt.h))
 		a.scopes[rt.method+" "+rt.tmpl] = rt.scope

@@ -154,11 +154,8 @@ var listParams = []string{"status", "limit", "cursor"}
 
 func parseFilter(r *http.Request) (task.Filter, error) {
 	f := task.Filter{Limit: defaultLimit}
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	q, err := parseQuery(r, listParams)
 	if err != nil {
-		return f, badRequest("the query string is malformed; percent-encode special characters")
-	}
-	if err := checkParams(q); err != nil {
 		return f, err
 	}
 	if s := q.Get("status"); s != "" {
@@ -168,31 +165,58 @@ func parseFilter(r *http.Request) (task.Filter, error) {
 		}
 		f.Status = &st
 	}
+	f.After, f.Limit, err = pageOf(q)
+	return f, err
+}
+
+// parsePage reads the query of a listing that takes only a page.
+func parsePage(r *http.Request) (*keyset.Cursor, int, error) {
+	q, err := parseQuery(r, pageParams)
+	if err != nil {
+		return nil, 0, err
+	}
+	return pageOf(q)
+}
+
+var pageParams = []string{"limit", "cursor"}
+
+// parseQuery parses r's query string, refusing parameters not in allowed.
+func parseQuery(r *http.Request, allowed []string) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("the query string is malformed; percent-encode special characters")
+	}
+	return q, checkParams(q, allowed)
+}
+
+// pageOf reads limit and cursor: the page every listing takes.
+func pageOf(q url.Values) (*keyset.Cursor, int, error) {
+	limit := defaultLimit
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return f, badRequest("limit %q must be a whole number of at least 1", truncate(s, 64))
+			return nil, 0, badRequest("limit %q must be a whole number of at least 1", truncate(s, 64))
 		}
-		f.Limit = min(n, maxLimit)
+		limit = min(n, maxLimit)
 	}
 	if s := q.Get("cursor"); s != "" {
 		c, err := keyset.ParseCursor(s)
 		if err != nil {
-			return f, badRequest("cursor is malformed; pass the next_cursor value of a previous page unchanged")
+			return nil, 0, badRequest("cursor is malformed; pass the next_cursor value of a previous page unchanged")
 		}
-		f.After = &c
+		return &c, limit, nil
 	}
-	return f, nil
+	return nil, limit, nil
 }
 
 // checkParams refuses unknown and repeated parameters. Of two values, using
 // one and dropping the other would answer a question the client did not
 // ask. Keys are sorted so that the message is the same on every try.
-func checkParams(q url.Values) error {
+func checkParams(q url.Values, allowed []string) error {
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		switch {
-		case !slices.Contains(listParams, k):
-			return badRequest("unknown query parameter %q; allowed are %s", truncate(k, 64), strings.Join(listParams, ", "))
+		case !slices.Contains(allowed, k):
+			return badRequest("unknown query parameter %q; allowed are %s", truncate(k, 64), strings.Join(allowed, ", "))
 		case len(q[k]) > 1:
 			return badRequest("query parameter %q is given more than once; give it once", k)
 		}
