@@ -6,6 +6,7 @@
 //	go run ./tools/kube validate -k deploy/overlays/dev
 //	go run ./tools/kube up && go run ./tools/kube import gantry/api:latest
 //	go run ./tools/kube down
+//	bazel run --config=release //oci:push | go run ./tools/kube pin
 package main
 
 import (
@@ -18,7 +19,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kube: "+err.Error())

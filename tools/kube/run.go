@@ -33,6 +33,9 @@ commands:
                      up, import, run COMMAND with KUBECONFIG set, down
   host save FILE     record the host state a node changes
   host diff FILE     compare the host with a record; exit 1 on a difference
+  pin [-o FILE]      read what bazel run //oci:push printed on stdin and
+                     write the prod overlay's images by digest (default
+                     FILE: deploy/overlays/prod/images/kustomization.yaml)
 
 The cluster lives in $GANTRY_KUBE_STATE (default /var/tmp/gantry-kube).
 The binaries are built on first use: about 30 minutes on 2 cores.`
@@ -50,7 +53,7 @@ func exitCode(err error) int {
 }
 
 // run is the whole program with its dependencies passed in.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		return usageError{"no command given"}
 	}
@@ -91,6 +94,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWith(ctx, state, rest, stdout, stderr)
 	case "host":
 		return host(rest, stdout)
+	case "pin":
+		return pin(rest, stdin, stdout)
 	case "help", "-h", "-help", "--help":
 		_, err := fmt.Fprintln(stdout, usage)
 		return err

@@ -21,10 +21,11 @@ func TestMistakesInTheCommandLineExitWithTwo(t *testing.T) {
 		{"import without an image", []string{"import"}, "import needs an IMAGE"},
 		{"run without a command", []string{"run", "-import", "gantry/api:latest"}, "run needs a COMMAND after --"},
 		{"host without a file", []string{"host", "save"}, "host needs save FILE or diff FILE"},
+		{"pin with an argument", []string{"pin", "push.log"}, "pin reads the push's output on stdin"},
 	}
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name, func(t *testing.T) {
-			err := run(t.Context(), append([]string{"kube"}, tt.args...), func(string) string { return "" }, io.Discard, io.Discard)
+			err := run(t.Context(), append([]string{"kube"}, tt.args...), func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
 			if !errors.As(err, new(usageError)) || exitCode(err) != 2 || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("got %v (exit %d), want a usage error starting %q", err, exitCode(err), tt.want)
 			}
