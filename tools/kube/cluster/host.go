@@ -221,8 +221,10 @@ func nonEmptyLines(b []byte) []string {
 
 // foreign matches what Docker adds and removes for other users of the
 // machine while a cluster runs: its chains and rules, bridges, veths,
-// container mounts and network namespaces.
-var foreign = regexp.MustCompile(`DOCKER|docker0|\bbr-[0-9a-f]{12}\b|master (docker0|br-[0-9a-f]{12})$|^/(var/)?run/docker/|^/var/lib/docker/`)
+// container mounts and network namespaces. A veth of Docker's is on no
+// bridge for a moment while a container starts or stops; its name has 7
+// hex digits, where the CNI bridge plugin's (the pods') have 8.
+var foreign = regexp.MustCompile(`DOCKER|docker0|\bbr-[0-9a-f]{12}\b|master (docker0|br-[0-9a-f]{12})$|^veth[0-9a-f]{7}$|^/(var/)?run/docker/|^/var/lib/docker/`)
 
 var ipv4 = regexp.MustCompile(`\b\d+\.\d+\.\d+\.\d+\b`)
 

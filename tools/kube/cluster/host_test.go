@@ -25,6 +25,7 @@ func TestDiffNamesWhatTheClusterLeftBehind(t *testing.T) {
 		{"a sysctl the kubelet set", func(h *Host) { h.Sysctls["kernel.panic"] = "10" }, `sysctl kernel.panic: "10", was "1"`},
 		{"the pod bridge", func(h *Host) { h.Links = append(h.Links, "gantry-cni0") }, "+ link gantry-cni0"},
 		{"a pod's veth", func(h *Host) { h.Links = append(h.Links, "veth1234 master gantry-cni0") }, "+ link veth1234 master gantry-cni0"},
+		{"a pod's veth off its bridge", func(h *Host) { h.Links = append(h.Links, "vethd4881ce0") }, "+ link vethd4881ce0"},
 		{"a mount under the state directory", func(h *Host) { h.Mounts = []string{"/var/tmp/gantry-kube/kubelet/root"} }, "+ mount /var/tmp/gantry-kube/kubelet/root"},
 		{"a pod log directory", func(h *Host) { h.Paths["/var/log/pods"] = []string{"hello_hello-1"} }, "+ /var/log/pods/ hello_hello-1"},
 		{"a directory the run created", func(h *Host) { h.Paths["/var/lib/cni"] = []string{} }, "+ dir /var/lib/cni"},
@@ -54,7 +55,7 @@ func TestDiffIgnoresDockersChurn(t *testing.T) {
 		"-A DOCKER ! -i docker0 -p tcp -m tcp --dport 5432 -j DNAT --to-destination 172.17.0.2:5432",
 		"-A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 5432 -j MASQUERADE",
 		"-A POSTROUTING -s 172.18.0.5/32 -d 172.18.0.5/32 -p tcp -m tcp --dport 8080 -j MASQUERADE", "COMMIT"}
-	after.Links = []string{"br-0123456789ab", "veth99 master br-0123456789ab", "veth98 master docker0"}
+	after.Links = []string{"br-0123456789ab", "veth99 master br-0123456789ab", "veth98 master docker0", "vethd4881ce"}
 	after.Mounts = []string{"/var/lib/docker/overlay2/abc/merged", "/run/docker/netns/abc"}
 	if d := Diff(before, after); len(d) > 0 {
 		t.Fatalf("diff %q", d)

@@ -24,6 +24,25 @@ func addNodeLink() error {
 	return nil
 }
 
+// podForwardChain lets the host forward what pods send and receive. On a
+// host with Docker the FORWARD policy is DROP, and a pod's connection to a
+// Service whose pod is on the same bridge is forwarded (DNAT to the other
+// pod, which br_netfilter, loaded by Docker, filters too): without this
+// chain the database's clients time out. KUBE- in its name makes it one
+// of the chains Down removes, and one that preflight refuses to find.
+const podForwardChain = "KUBE-GANTRY-FORWARD"
+
+func addPodForwarding() error {
+	script := fmt.Sprintf("*filter\n:%[1]s - [0:0]\n-A %[1]s -s %[2]s -j ACCEPT\n-A %[1]s -d %[2]s -j ACCEPT\n-I FORWARD 1 -j %[1]s\nCOMMIT\n",
+		podForwardChain, PodCIDR)
+	cmd := hostCommand("iptables-restore", "--noflush")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("iptables-restore: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
 func ip(args ...string) error {
 	if out, err := hostCommand("ip", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))

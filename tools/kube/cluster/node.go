@@ -101,6 +101,7 @@ func up(ctx context.Context, o Options) (*Cluster, error) {
 		run   func(context.Context) error
 	}{
 		{"node interface " + nodeLink + " " + NodeIP, 10 * time.Second, func(context.Context) error { return addNodeLink() }},
+		{"pod forwarding " + podForwardChain, 10 * time.Second, func(context.Context) error { return addPodForwarding() }},
 		{"etcd and kube-apiserver", 90 * time.Second, func(ctx context.Context) error {
 			cp, err := startControlPlane(ctx, o.Root, o.Bin, o.State, controlPlaneOptions{ip: NodeIP, detach: o.Detach})
 			c.ControlPlane = cp

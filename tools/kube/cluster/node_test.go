@@ -30,11 +30,11 @@ func TestTheClusterRunsAWorkloadAndLeavesTheHostAsItFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { hostUnchanged(t, before) }) // runs after the cluster's own cleanup
+	t.Cleanup(func() { HostUnchanged(t, before) }) // runs after the cluster's own cleanup
 	c := NewTestCluster(t, root)
 	t.Logf("up in %.1fs", time.Since(start).Seconds())
 
-	phase(t, "import the workload's image from Docker", 2*time.Minute, func(ctx context.Context) error {
+	Phase(t, "import the workload's image from Docker", 2*time.Minute, func(ctx context.Context) error {
 		if err := loadHello(ctx, root); err != nil {
 			return err
 		}
@@ -45,25 +45,25 @@ func TestTheClusterRunsAWorkloadAndLeavesTheHostAsItFound(t *testing.T) {
 		})
 		return c.ImportDocker(ctx, helloImage)
 	})
-	phase(t, "apply the Deployment, Service and Job", time.Minute, func(ctx context.Context) error {
+	Phase(t, "apply the Deployment, Service and Job", time.Minute, func(ctx context.Context) error {
 		if err := c.RestrictedNamespace(ctx, "hello"); err != nil {
 			return err
 		}
 		_, err := c.Kubectl(ctx, "", "apply", "--namespace=hello", "--kustomize=testdata/manifests")
 		return err
 	})
-	phase(t, "the Deployment becomes available", 3*time.Minute, func(ctx context.Context) error {
+	Phase(t, "the Deployment becomes available", 3*time.Minute, func(ctx context.Context) error {
 		_, err := c.Kubectl(ctx, "", "rollout", "status", "--namespace=hello", "deployment/hello", "--timeout=3m")
 		return err
 	})
-	phase(t, "both pods answer through the Service's ClusterIP", time.Minute, func(ctx context.Context) error {
+	Phase(t, "both pods answer through the Service's ClusterIP", time.Minute, func(ctx context.Context) error {
 		ip, err := c.Kubectl(ctx, "", "get", "service", "hello", "--namespace=hello", "--output=jsonpath={.spec.clusterIP}")
 		if err != nil {
 			return err
 		}
 		return answersFromBothPods(ctx, "http://"+ip+":80/")
 	})
-	phase(t, "a pod answers on its own IP", time.Minute, func(ctx context.Context) error {
+	Phase(t, "a pod answers on its own IP", time.Minute, func(ctx context.Context) error {
 		ips, err := c.Kubectl(ctx, "", "get", "pods", "--namespace=hello", "--selector=app=hello", "--output=jsonpath={.items[*].status.podIP}")
 		if err != nil {
 			return err
@@ -71,7 +71,7 @@ func TestTheClusterRunsAWorkloadAndLeavesTheHostAsItFound(t *testing.T) {
 		_, err = get(ctx, "http://"+strings.Fields(ips)[0]+":8080/")
 		return err
 	})
-	phase(t, "the Job completes and its log is readable", 2*time.Minute, func(ctx context.Context) error {
+	Phase(t, "the Job completes and its log is readable", 2*time.Minute, func(ctx context.Context) error {
 		if _, err := c.Kubectl(ctx, "", "wait", "--namespace=hello", "--for=condition=complete", "job/hello-job", "--timeout=2m"); err != nil {
 			return err
 		}
@@ -87,18 +87,6 @@ func TestTheClusterRunsAWorkloadAndLeavesTheHostAsItFound(t *testing.T) {
 		total += bytes
 	}
 	t.Logf("memory: total %d MiB; the run so far took %.1fs", total>>20, time.Since(start).Seconds())
-}
-
-// phase runs f within limit, failing t with the phase's name.
-func phase(t *testing.T, name string, limit time.Duration, f func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), limit)
-	defer cancel()
-	start := time.Now()
-	if err := f(ctx); err != nil {
-		t.Fatalf("%s (limit %v): %v", name, limit, err)
-	}
-	t.Logf("%s: ok (%.1fs)", name, time.Since(start).Seconds())
 }
 
 func needDocker(t *testing.T) {
@@ -163,15 +151,4 @@ func get(ctx context.Context, url string) (string, error) {
 		err = fmt.Errorf("GET %s: %s %q", url, resp.Status, body)
 	}
 	return string(body), err
-}
-
-// hostUnchanged fails t if the host differs from before.
-func hostUnchanged(t *testing.T, before Host) {
-	after, err := SnapshotHost()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := Diff(before, after); len(d) > 0 {
-		t.Errorf("the host differs from before the test:\n%s", strings.Join(d, "\n"))
-	}
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -87,4 +88,32 @@ func (l testLog) Write(p []byte) (int, error) {
 		l.t.Log(line)
 	}
 	return len(p), nil
+}
+
+// Phase runs f within limit, failing t with the phase's name, and logs how
+// long it took: every step of a cluster test is bounded, so a hang fails
+// the step rather than stalls the run.
+func Phase(t *testing.T, name string, limit time.Duration, f func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), limit)
+	defer cancel()
+	start := time.Now()
+	if err := f(ctx); err != nil {
+		t.Fatalf("%s (limit %v): %v", name, limit, err)
+	}
+	t.Logf("%s: ok (%.1fs)", name, time.Since(start).Seconds())
+}
+
+// HostUnchanged fails t if the host differs from before: register it with
+// t.Cleanup before NewTestCluster, so that it runs after the cluster's
+// own cleanup.
+func HostUnchanged(t *testing.T, before Host) {
+	t.Helper()
+	after, err := SnapshotHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Diff(before, after); len(d) > 0 {
+		t.Errorf("the host differs from before the test:\n%s", strings.Join(d, "\n"))
+	}
 }
