@@ -210,10 +210,8 @@ func binary(t *testing.T, root, service string) string {
 		return b
 	}
 	out := filepath.Join(binDir, service)
-	cmd := exec.Command("go", "build", "-o", out, "./services/"+service)
-	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./services/%s: %v\n%s", service, err, b)
+	if err := goBuild(t.Context(), root, out, "./services/"+service); err != nil {
+		t.Fatal(err)
 	}
 	binaries[service] = out
 	return out
