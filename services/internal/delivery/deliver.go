@@ -14,11 +14,11 @@ import (
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
-// DeliveryWorker makes one attempt per job to send its event to its
+// deliveryWorker makes one attempt per job to send its event to its
 // webhook, and records the attempt on the delivery. A 2xx completes the
 // job; anything else is an error, which River retries at NextRetry until
 // the job's attempts run out, when the delivery is recorded failed.
-type DeliveryWorker struct {
+type deliveryWorker struct {
 	river.WorkerDefaults[webhook.DeliveryJob]
 	store   Store
 	sender  *Sender
@@ -34,8 +34,8 @@ type DeliveryWorker struct {
 	next map[int64]time.Time
 }
 
-func newDeliveryWorker(o Options) *DeliveryWorker {
-	return &DeliveryWorker{store: o.Store, sender: o.Sender, backoff: o.Backoff, timeout: o.Timeout,
+func newDeliveryWorker(o Options) *deliveryWorker {
+	return &deliveryWorker{store: o.Store, sender: o.Sender, backoff: o.Backoff, timeout: o.Timeout,
 		metrics: o.Metrics, log: o.Log, next: map[int64]time.Time{}}
 }
 
@@ -44,7 +44,7 @@ func newDeliveryWorker(o Options) *DeliveryWorker {
 const maxErrorText = 500
 
 // Work makes one attempt.
-func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[webhook.DeliveryJob]) error {
+func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[webhook.DeliveryJob]) error {
 	args := job.Args
 	hookID, err1 := task.ParseID(args.WebhookID)
 	deliveryID, err2 := task.ParseID(args.DeliveryID)
@@ -80,7 +80,7 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[webhook.Delive
 
 // attempt is what res means for the delivery: succeeded, failed for good
 // on the last attempt, or pending until the next.
-func (w *DeliveryWorker) attempt(job *river.Job[webhook.DeliveryJob], res Result) webhook.Attempt {
+func (w *deliveryWorker) attempt(job *river.Job[webhook.DeliveryJob], res Result) webhook.Attempt {
 	a := webhook.Attempt{Number: job.Attempt, HTTPStatus: res.Status}
 	switch {
 	case res.Err == nil:
@@ -105,7 +105,7 @@ func (w *DeliveryWorker) attempt(job *river.Job[webhook.DeliveryJob], res Result
 // NextRetry is when River tries the job again: the time Work recorded, or,
 // for a job River's rescuer took back from a notifier that died, the
 // backoff's wait from now.
-func (w *DeliveryWorker) NextRetry(job *river.Job[webhook.DeliveryJob]) time.Time {
+func (w *deliveryWorker) NextRetry(job *river.Job[webhook.DeliveryJob]) time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if t, ok := w.next[job.ID]; ok {
@@ -117,7 +117,7 @@ func (w *DeliveryWorker) NextRetry(job *river.Job[webhook.DeliveryJob]) time.Tim
 
 // Timeout bounds the whole job: the attempt has WEBHOOK_TIMEOUT, the rest
 // is for loading the webhook.
-func (w *DeliveryWorker) Timeout(*river.Job[webhook.DeliveryJob]) time.Duration {
+func (w *deliveryWorker) Timeout(*river.Job[webhook.DeliveryJob]) time.Duration {
 	return JobTimeout(w.timeout)
 }
 
@@ -125,7 +125,7 @@ func (w *DeliveryWorker) Timeout(*river.Job[webhook.DeliveryJob]) time.Duration 
 // attempt that used up the job's time is still recorded. A failure to
 // record is logged and does not fail the job: the receiver's answer, not
 // the bookkeeping, decides whether the event is sent again.
-func (w *DeliveryWorker) record(ctx context.Context, id task.ID, a webhook.Attempt) {
+func (w *deliveryWorker) record(ctx context.Context, id task.ID, a webhook.Attempt) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	if err := w.store.RecordAttempt(ctx, id, a); err != nil {
@@ -136,7 +136,7 @@ func (w *DeliveryWorker) record(ctx context.Context, id task.ID, a webhook.Attem
 
 // observe counts the attempt and logs its one line: never the secret,
 // never the body.
-func (w *DeliveryWorker) observe(ctx context.Context, job *river.Job[webhook.DeliveryJob], res Result, a webhook.Attempt) {
+func (w *deliveryWorker) observe(ctx context.Context, job *river.Job[webhook.DeliveryJob], res Result, a webhook.Attempt) {
 	w.metrics.attempt(res.Duration)
 	attrs := append(w.jobAttrs(job),
 		slog.String("status", string(a.Status)), slog.Int("http_status", res.Status), slog.Duration("duration", res.Duration))
@@ -156,7 +156,7 @@ func (w *DeliveryWorker) observe(ctx context.Context, job *river.Job[webhook.Del
 	w.log.LogAttrs(ctx, level, "delivery attempt", attrs...)
 }
 
-func (w *DeliveryWorker) jobAttrs(job *river.Job[webhook.DeliveryJob]) []slog.Attr {
+func (w *deliveryWorker) jobAttrs(job *river.Job[webhook.DeliveryJob]) []slog.Attr {
 	return []slog.Attr{
 		slog.String("delivery_id", job.Args.DeliveryID),
 		slog.String("webhook_id", job.Args.WebhookID),

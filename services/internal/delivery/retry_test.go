@@ -29,7 +29,7 @@ func TestBackoffSpreadsTheRetriesOverTheHorizon(t *testing.T) {
 
 func TestBackoffIsDecidedByTheJobAndTheAttempt(t *testing.T) {
 	b := Backoff{Attempts: 5, Horizon: 10 * time.Minute}
-	if b.Delay(7, 2) != b.Delay(7, 2) {
+	if first, again := b.Delay(7, 2), b.Delay(7, 2); first != again {
 		t.Fatal("the same job and attempt gave two waits")
 	}
 	seen := map[time.Duration]bool{}

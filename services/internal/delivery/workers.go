@@ -39,7 +39,7 @@ type Options struct {
 // client that works QueueEvents and QueueDeliveries.
 func NewWorkers(o Options) *river.Workers {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &EventWorker{store: o.Store, maxAttempts: o.Backoff.Attempts, log: o.Log})
+	river.AddWorker(workers, &eventWorker{store: o.Store, maxAttempts: o.Backoff.Attempts, log: o.Log})
 	river.AddWorker(workers, newDeliveryWorker(o))
 	return workers
 }
@@ -47,9 +47,9 @@ func NewWorkers(o Options) *river.Workers {
 // fanOutTimeout bounds one fan-out: a transaction of a few statements.
 const fanOutTimeout = 30 * time.Second
 
-// EventWorker turns each event into one delivery job per webhook that
+// eventWorker turns each event into one delivery job per webhook that
 // wants it.
-type EventWorker struct {
+type eventWorker struct {
 	river.WorkerDefaults[webhook.EventJob]
 	store       Store
 	maxAttempts int
@@ -59,7 +59,7 @@ type EventWorker struct {
 // Work fans the event out in the transaction that completes its job, so a
 // crash midway leaves the event to be fanned out again, and the deliveries
 // already made (unique per event and webhook) are not made twice.
-func (w *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJob]) error {
+func (w *eventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJob]) error {
 	n, err := w.store.FanOut(ctx, river.ClientFromContext[pgx.Tx](ctx), job, w.maxAttempts)
 	if err != nil {
 		return fmt.Errorf("fan out event %s: %w", job.Args.ID, err)
@@ -70,7 +70,7 @@ func (w *EventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJob]
 }
 
 // Timeout bounds a fan-out.
-func (w *EventWorker) Timeout(*river.Job[webhook.EventJob]) time.Duration { return fanOutTimeout }
+func (w *eventWorker) Timeout(*river.Job[webhook.EventJob]) time.Duration { return fanOutTimeout }
 
 // Time a delivery job has beyond its HTTP attempt: loading the webhook
 // before it and recording the attempt after it (recordTimeout, on its own
