@@ -124,17 +124,17 @@ func stringList(v any) []string {
 	return out
 }
 
-// Problems are everything wrong that one evaluation found, each naming the
-// file and line to change.
-type Problems []string
+// LoadingErrors are everything wrong that one evaluation found, each
+// naming the file and line to change.
+type LoadingErrors []string
 
-func (p Problems) Error() string {
+func (p LoadingErrors) Error() string {
 	return strings.Join(p, "\n")
 }
 
 // AsProblems returns the problems err lists, or err's text as the only one.
 func AsProblems(err error) []string {
-	var p Problems
+	var p LoadingErrors
 	if errors.As(err, &p) {
 		return slices.Clone(p)
 	}

@@ -24,11 +24,11 @@ type evaluator struct {
 	modules  map[string]starlark.StringDict // loaded .bzl files by label
 	loading  map[string]bool
 	calls    []*Call // the package macro calls under way, innermost last
-	problems Problems
+	problems LoadingErrors
 }
 
 // Evaluate loads root/<pkg>/BUILD.bazel as Bazel's loading phase would and
-// returns its targets. The error, if any, is Problems: the package is
+// returns its targets. The error, if any, is LoadingErrors: the package is
 // returned too, as far as it was evaluated.
 func Evaluate(root, pkg string) (*Package, error) {
 	repos, err := readModule(root)
