@@ -1,5 +1,5 @@
-// Package gobuild builds the api binary the way every non-Bazel path in
-// Gantry does (the image tool, the cross-compilation and reproducibility
+// Package gobuild builds the service binaries the way every non-Bazel path
+// in Gantry does (the image tool, the cross-compilation and reproducibility
 // checks), so the flags live in one place. They mirror the Bazel build:
 // CGO off (pure = "on"), static, paths trimmed, symbols stripped, and the
 // version stamped into buildinfo as x_defs does.
@@ -14,10 +14,10 @@ import (
 	"strings"
 )
 
-// Package is the main package of the service binary.
+// Package is the main package built when Options name none: the API's.
 const Package = "./services/api"
 
-// StampVars are the variables -X sets; services/api/BUILD.bazel stamps the
+// StampVars are the variables -X sets; each service's go_binary stamps the
 // same ones through x_defs, which a test in tools/repocheck checks.
 const (
 	VersionVar = "github.com/gantry-dev/gantry/services/internal/buildinfo.Version"
@@ -34,6 +34,7 @@ var Tags = []string{"nethttpomithttp2"}
 // Options choose what to build; Dir is the repository root.
 type Options struct {
 	Dir     string
+	Package string // the main package, "./services/notifier"; default Package
 	GOOS    string // default linux
 	GOARCH  string // amd64 or arm64
 	Out     string
@@ -52,7 +53,14 @@ func Args(o Options) []string {
 		ldflags = append(ldflags, "-X", CommitVar+"="+o.Commit)
 	}
 	return []string{"build", "-trimpath", "-buildvcs=false", "-tags=" + strings.Join(Tags, ","),
-		"-ldflags=" + strings.Join(ldflags, " "), "-o", o.Out, Package}
+		"-ldflags=" + strings.Join(ldflags, " "), "-o", o.Out, o.mainPackage()}
+}
+
+func (o Options) mainPackage() string {
+	if o.Package == "" {
+		return Package
+	}
+	return o.Package
 }
 
 // Env returns the environment of the build: static and cross-compiled.
