@@ -114,9 +114,7 @@ func projectName(test string) string {
 
 func initSecrets(t *testing.T, dir, password string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(repoRoot(t), "compose", "init-secrets"))
-	cmd.Env = append(os.Environ(), "GANTRY_SECRETS_DIR="+dir, "GANTRY_DB_PASSWORD="+password)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := runInitSecrets(t, dir, password); err != nil {
 		t.Fatalf("init-secrets: %v\n%s", err, out)
 	}
 }
