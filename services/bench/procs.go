@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -65,6 +66,17 @@ func waitFor200(addr, path string, start time.Time, within time.Duration) (time.
 	return 0, fmt.Errorf("%s did not answer 200 within %s", path, within)
 }
 
+// statusOf is the status a plain GET of url gets, 0 if none.
+func statusOf(url string) int {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url) //nolint:noctx // the client's Timeout bounds it
+	if err != nil {
+		return 0
+	}
+	_ = resp.Body.Close() // the status is the answer
+	return resp.StatusCode
+}
+
 // stop ends the server whatever state it is in, so it ignores what cannot
 // matter: Signal and Kill fail on a process that has exited already, and
 // Wait reports the exit status a signal leaves.
@@ -105,12 +117,16 @@ func tail(s string, n int) string {
 	return s
 }
 
+// runEnv runs a command to its end and returns its stdout (such as the
+// token `api token create` prints there alone); a failure shows stderr too.
 func runEnv(ctx context.Context, env []string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(string(out), 2000))
+		return string(out), fmt.Errorf("%s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(stderr.String(), 2000), tail(string(out), 2000))
 	}
 	return string(out), nil
 }
