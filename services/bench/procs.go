@@ -27,9 +27,15 @@ func startProc(bin string, args, env []string, path string) (*proc, time.Duratio
 	if err != nil {
 		return nil, 0, err
 	}
+	// The API's admin listener needs a port of its own too: two servers
+	// run at once, and something else may hold the default 9090.
+	admin, err := loopback.FreePort()
+	if err != nil {
+		return nil, 0, err
+	}
 	p := &proc{addr: "127.0.0.1:" + strconv.Itoa(port)}
 	p.cmd = exec.Command(bin, args...) //nolint:noctx // the server outlives this call; stop ends it with SIGINT, as in production
-	p.cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port), "BENCH_ADDR="+p.addr)
+	p.cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port), "ADMIN_PORT="+strconv.Itoa(admin), "BENCH_ADDR="+p.addr)
 	logs, err := os.CreateTemp("", "bench-server-*.log") // the logs go somewhere real, as in production
 	if err != nil {
 		return nil, 0, err
@@ -90,6 +96,28 @@ func (p *proc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// cpuTime is the CPU the process has used so far, user and system, from
+// /proc/PID/stat, whose clock ticks are USER_HZ: 100 a second on Linux.
+func (p *proc) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces; the fields after
+	// it start with the state (field 3), so utime (14) and stime (15) are
+	// the 12th and 13th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", p.cmd.Process.Pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", p.cmd.Process.Pid, f[11], f[12])
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // rssMB is the resident set size now; peakRSSMB the most it has been.

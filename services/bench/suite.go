@@ -157,10 +157,11 @@ func (e *env) sideBySide(ctx context.Context, run int) error {
 		}
 		ceiling = max(ceiling, tps[i])
 	}
-	api, noauth, err := e.measureAuth(ctx, run)
+	auth, err := e.measureAuth(ctx)
 	if err != nil {
 		return err
 	}
+	api, noauth := auth.api, auth.noauth
 	ref, err := e.measureGet(ctx, e.self, []string{"reference", refStore}, []string{"DATABASE_URL=" + e.small}, "/v1/tasks/"+idOf(1))
 	if err != nil {
 		return err
@@ -169,43 +170,63 @@ func (e *env) sideBySide(ctx context.Context, run int) error {
 	if err != nil {
 		return err
 	}
-	e.report.run(run, clientCounts, tps, ceiling, api, noauth, ref, one)
-	fmt.Fprintf(os.Stderr, "bench: run %d: ceiling %.0f tps, api %.0f req/s (%.2f), unauthenticated %.0f req/s (auth/noauth %.3f), reference %.0f req/s (api/ref %.2f), one query per request %.0f req/s\n",
-		run, ceiling, api.RPS(), api.RPS()/ceiling, noauth.RPS(), api.RPS()/noauth.RPS(), ref.RPS(), api.RPS()/ref.RPS(), one.RPS())
+	e.report.run(run, clientCounts, tps, ceiling, auth, ref, one)
+	fmt.Fprintf(os.Stderr, "bench: run %d: ceiling %.0f tps, api %.0f req/s (%.2f), unauthenticated %.0f req/s (auth/noauth %.3f; CPU per request %s/%s), reference %.0f req/s (api/ref %.2f), one query per request %.0f req/s\n",
+		run, ceiling, api.RPS(), api.RPS()/ceiling, noauth.RPS(), api.RPS()/noauth.RPS(), us(auth.apiCPU), us(auth.noauthCPU), ref.RPS(), api.RPS()/ref.RPS(), one.RPS())
 	return nil
 }
 
+// authCost is the API measured against its unauthenticated build.
+type authCost struct {
+	api, noauth       result
+	apiCPU, noauthCPU time.Duration // server CPU per request
+}
+
 // measureAuth measures the API and the same API built without
-// authentication, back to back, with the same requests (token included).
-// Odd runs measure the API first, even runs the other: drift in the
-// machine's load then favours neither. Each build must first answer a
-// request without a token as it should (401, 200), or the two would be
-// the same server and the comparison would measure nothing.
-func (e *env) measureAuth(ctx context.Context, run int) (api, noauth result, err error) {
-	order := []struct {
+// authentication, both running, in interleaved turns with the same
+// requests (token included). Each build must first answer a request
+// without a token as it should (401, 200), or the two would be the same
+// server and the comparison would measure nothing. Beside req/s, it
+// takes each server's CPU time per request, which other work on the
+// machine moves much less.
+func (e *env) measureAuth(ctx context.Context) (authCost, error) {
+	builds := [2]struct {
 		bin  string
 		bare int // the status of a GET by id without a token
-		r    *result
-	}{{e.api, http.StatusUnauthorized, &api}, {e.noauth, http.StatusOK, &noauth}}
-	if run%2 == 0 {
-		order[0], order[1] = order[1], order[0]
-	}
-	for _, m := range order {
-		p, _, err := startProc(m.bin, []string{"serve"}, apiEnv(e.small), "/readyz")
+	}{{e.api, http.StatusUnauthorized}, {e.noauth, http.StatusOK}}
+	var procs [2]*proc
+	var addrs [2]string
+	var scs [2]scenario
+	var cpu [2]time.Duration
+	for i, b := range builds {
+		p, _, err := startProc(b.bin, []string{"serve"}, apiEnv(e.small), "/readyz")
 		if err != nil {
-			return result{}, result{}, err
+			return authCost{}, err
 		}
-		if got := statusOf("http://" + p.addr + "/v1/tasks/" + idOf(1)); got != m.bare {
-			p.stop()
-			return result{}, result{}, fmt.Errorf("%s answers %d to a request without a token, want %d", filepath.Base(m.bin), got, m.bare)
+		defer p.stop()
+		if got := statusOf("http://" + p.addr + "/v1/tasks/" + idOf(1)); got != b.bare {
+			return authCost{}, fmt.Errorf("%s answers %d to a request without a token, want %d", filepath.Base(b.bin), got, b.bare)
 		}
-		*m.r, err = e.loadGet(ctx, p.addr)
-		p.stop()
-		if err != nil {
-			return result{}, result{}, err
+		procs[i], addrs[i], scs[i] = p, p.addr, getByID(e.o.conns, e.o.small, e.auth[e.small])
+		if cpu[i], err = p.cpuTime(); err != nil {
+			return authCost{}, err
 		}
 	}
-	return api, noauth, nil
+	s := interleave(ctx, addrs, e.o.conns, e.o.duration, scs)
+	var c authCost
+	for i, r := range []*result{&c.api, &c.noauth} {
+		var err error
+		if *r, err = s[i].result(); err != nil {
+			return authCost{}, fmt.Errorf("%s: %w", filepath.Base(builds[i].bin), err)
+		}
+		after, err := procs[i].cpuTime()
+		if err != nil {
+			return authCost{}, err
+		}
+		cpu[i] = (after - cpu[i]) / time.Duration(r.Requests)
+	}
+	c.apiCPU, c.noauthCPU = cpu[0], cpu[1]
+	return c, nil
 }
 
 func (e *env) measureGet(ctx context.Context, bin string, args, env []string, ready string) (result, error) {
