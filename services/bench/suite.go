@@ -198,16 +198,23 @@ func (e *env) measureAuth(ctx context.Context) (authCost, error) {
 	var addrs [2]string
 	var scs [2]scenario
 	var cpu [2]time.Duration
+	defer func() {
+		for _, p := range procs {
+			if p != nil {
+				p.stop()
+			}
+		}
+	}()
 	for i, b := range builds {
 		p, _, err := startProc(b.bin, []string{"serve"}, apiEnv(e.small), "/readyz")
 		if err != nil {
 			return authCost{}, err
 		}
-		defer p.stop()
+		procs[i] = p
 		if got := statusOf("http://" + p.addr + "/v1/tasks/" + idOf(1)); got != b.bare {
 			return authCost{}, fmt.Errorf("%s answers %d to a request without a token, want %d", filepath.Base(b.bin), got, b.bare)
 		}
-		procs[i], addrs[i], scs[i] = p, p.addr, getByID(e.o.conns, e.o.small, e.auth[e.small])
+		addrs[i], scs[i] = p.addr, getByID(e.o.conns, e.o.small, e.auth[e.small])
 		if cpu[i], err = p.cpuTime(); err != nil {
 			return authCost{}, err
 		}
