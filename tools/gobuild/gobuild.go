@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -41,6 +42,9 @@ type Options struct {
 	Version string // default "dev"
 	Commit  string // default "unknown"
 	Env     []string
+	// ExtraTags are build tags beyond Tags, for builds that never ship:
+	// the benchmark's gantry_noauth, which measures what auth costs.
+	ExtraTags []string
 }
 
 // Args returns the go command line for o: the one definition of the flags.
@@ -52,7 +56,8 @@ func Args(o Options) []string {
 	if o.Commit != "" {
 		ldflags = append(ldflags, "-X", CommitVar+"="+o.Commit)
 	}
-	return []string{"build", "-trimpath", "-buildvcs=false", "-tags=" + strings.Join(Tags, ","),
+	tags := append(slices.Clone(Tags), o.ExtraTags...)
+	return []string{"build", "-trimpath", "-buildvcs=false", "-tags=" + strings.Join(tags, ","),
 		"-ldflags=" + strings.Join(ldflags, " "), "-o", o.Out, o.mainPackage()}
 }
 
