@@ -95,7 +95,7 @@ func checksum(body string) string {
 func checksumOf(body string) [checksumLen]byte {
 	n := ^uint32(0)
 	for i := range len(body) {
-		n = crc32.IEEETable[byte(n)^body[i]] ^ n>>8
+		n = crc32.IEEETable[byte(n)^body[i]] ^ n>>8 //nolint:gosec // G115: byte(n) keeps the low 8 bits on purpose, as CRC32 does
 	}
 	n = ^n
 	var out [checksumLen]byte
