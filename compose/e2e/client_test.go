@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,19 +20,39 @@ type response struct {
 
 var client = &http.Client{Timeout: 10 * time.Second}
 
-// call sends one request to base; a network error is status 0.
-func call(t *testing.T, base, method, path, body string, headers ...string) response {
+// endpoint is where requests go, and the API token they carry ("" for
+// none: every /v1 route then answers 401).
+type endpoint struct {
+	base  string // http://host:port
+	token string
+}
+
+// api is the stack's published port, with the token compose/init-secrets
+// wrote and `migrate up` stored.
+func (s *stack) api() endpoint { return endpoint{s.base(), s.token()} }
+
+// token is the stack's API token, as secrets/api_token holds it now.
+func (s *stack) token() string {
+	s.t.Helper()
+	return strings.TrimSpace(readFile(s.t, filepath.Join(s.dir, "secrets", "api_token")))
+}
+
+// call sends one request; a network error is status 0.
+func call(t *testing.T, to endpoint, method, path, body string, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, base+path, rd)
+	req, err := http.NewRequest(method, to.base+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if to.token != "" {
+		req.Header.Set("Authorization", "Bearer "+to.token)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -49,9 +70,9 @@ func call(t *testing.T, base, method, path, body string, headers ...string) resp
 	return r
 }
 
-func mustCall(t *testing.T, base, method, path, body string, want int, headers ...string) response {
+func mustCall(t *testing.T, to endpoint, method, path, body string, want int, headers ...string) response {
 	t.Helper()
-	r := call(t, base, method, path, body, headers...)
+	r := call(t, to, method, path, body, headers...)
 	if r.status != want {
 		t.Fatalf("%s %s: status %d, want %d (%v)", method, path, r.status, want, r.body)
 	}
@@ -60,16 +81,16 @@ func mustCall(t *testing.T, base, method, path, body string, want int, headers .
 
 // slowPost sends a POST whose body trickles in over d: a request that is
 // in flight for that long, with no test-only endpoint in the service.
-func slowPost(addr string, d time.Duration) <-chan string {
-	return loopback.SlowPost(addr, "/v1/tasks", "", `{"title":"written while stopping"}`, d)
+func slowPost(addr, token string, d time.Duration) <-chan string {
+	return loopback.SlowPost(addr, "/v1/tasks", token, `{"title":"written while stopping"}`, d)
 }
 
 // waitStatus polls path until it answers want.
-func waitStatus(t *testing.T, base, path string, want int, within time.Duration) {
+func waitStatus(t *testing.T, to endpoint, path string, want int, within time.Duration) {
 	t.Helper()
 	last := 0
 	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if last = call(t, base, "GET", path, "").status; last == want {
+		if last = call(t, to, "GET", path, "").status; last == want {
 			return
 		}
 	}

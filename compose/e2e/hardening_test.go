@@ -116,28 +116,39 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// 9. The password shows neither in `docker inspect` of the API container
-// nor in any log of the stack, in raw or percent-encoded form.
-func TestTheSecretNeverShowsInInspectOrLogs(t *testing.T) {
+// 9. Neither the password nor the API token shows in `docker inspect` of
+// the API and migrate containers (environment, labels, command) or in any
+// of their logs, in raw or percent-encoded form, even at LOG_LEVEL=debug,
+// which logs why a token was refused.
+func TestTheSecretsNeverShowInInspectOrLogs(t *testing.T) {
 	s := newStack(t, Password)
+	s.env = []string{"LOG_LEVEL=debug"}
 	s.up()
-	mustCall(t, s.base(), "GET", "/v1/tasks", "", 200)
-	mustCall(t, s.base(), "GET", "/v1/tasks/not-a-uuid", "", 400)
+	token := s.token()
+	mustCall(t, s.api(), "GET", "/v1/tasks", "", 200)
+	mustCall(t, s.api(), "GET", "/v1/tasks/not-a-uuid", "", 400)
+	mustCall(t, endpoint{s.base(), mistyped(token)}, "GET", "/v1/tasks", "", 401)
 
-	inspect := s.inspectJSON("api")
+	api, migrate := s.inspectJSON("api"), s.inspectJSON("migrate")
 	logs := s.must("logs", "--no-color", "api", "migrate")
-	if !strings.Contains(logs, "listening") {
-		t.Fatalf("the logs look empty; the check would prove nothing:\n%s", logs)
+	if !strings.Contains(logs, "listening") || !strings.Contains(logs, "token refused") || !strings.Contains(logs, "bootstrap token stored") {
+		t.Fatalf("the logs lack the lines this checks; it would prove nothing:\n%s", logs)
 	}
-	for _, secret := range []string{Password, "w0rd", "p%40ss", `p@ss`} {
-		if strings.Contains(inspect, secret) {
-			t.Errorf("docker inspect shows %q", secret)
-		}
-		if strings.Contains(logs, secret) {
-			t.Errorf("the logs show %q", secret)
+	secrets := []string{Password, "w0rd", "p%40ss", `p@ss`, token, token[len("gantry_") : len("gantry_")+20]}
+	for _, secret := range secrets {
+		for where, text := range map[string]string{"docker inspect api": api, "docker inspect migrate": migrate, "the logs": logs} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s shows %q", where, secret)
+			}
 		}
 	}
-	if !strings.Contains(inspect, "DATABASE_URL_FILE=/run/secrets/database_url") {
+	if !strings.Contains(api, "DATABASE_URL_FILE=/run/secrets/database_url") {
 		t.Error("the API does not take its URL from the secret file")
+	}
+	if !strings.Contains(migrate, "BOOTSTRAP_TOKEN_FILE=/run/secrets/api_token") {
+		t.Error("migrate does not take the bootstrap token from the secret file")
+	}
+	if strings.Contains(api, "api_token") {
+		t.Error("the API container is given the bootstrap token, which only migrate needs")
 	}
 }

@@ -27,6 +27,17 @@ func TestComposeUpStartsAHealthyStackAndPrintsRequestsThatWork(t *testing.T) {
 	if len(curls) != 2 {
 		t.Fatalf("want a create and a list request, got %q in:\n%s", curls, out)
 	}
+	// The shell that runs a request reads the token from its file; the
+	// token itself is printed nowhere.
+	token := s.token()
+	for _, c := range curls {
+		if !strings.Contains(c, `-H "Authorization: Bearer $(cat `+filepath.Join(s.dir, "secrets", "api_token")+`)"`) {
+			t.Errorf("the request does not read the token from secrets/api_token: %s", c)
+		}
+	}
+	if strings.Contains(out, token[len("gantry_"):]) {
+		t.Fatalf("compose/up printed the API token:\n%s", out)
+	}
 	var created struct{ ID, Title string }
 	if err := json.Unmarshal([]byte(paste(t, s.dir, curls[0])), &created); err != nil || created.ID == "" || created.Title != "my first task" {
 		t.Fatalf("the create request gave %+v, %v", created, err)
@@ -47,6 +58,9 @@ func TestComposeUpStartsAHealthyStackAndPrintsRequestsThatWork(t *testing.T) {
 		}
 		if got := readFile(t, filepath.Join(s.dir, "secrets", "db_password")); got != password {
 			t.Error("the password changed")
+		}
+		if s.token() != token {
+			t.Error("the API token changed")
 		}
 		if list := paste(t, s.dir, curls[1]); !strings.Contains(list, created.ID) {
 			t.Errorf("task %s is gone: %s", created.ID, list)

@@ -19,7 +19,7 @@ func TestAnAPIStartedBeforePostgresBecomesHealthyWithoutARestart(t *testing.T) {
 	before := s.one("api")
 
 	time.Sleep(5 * time.Second) // several failed connection attempts
-	if r := call(t, s.base(), "GET", "/readyz", ""); r.status != http.StatusServiceUnavailable {
+	if r := call(t, s.api(), "GET", "/readyz", ""); r.status != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz with no database: %d", r.status)
 	}
 	s.must("start", "db")
@@ -31,7 +31,7 @@ func TestAnAPIStartedBeforePostgresBecomesHealthyWithoutARestart(t *testing.T) {
 	if !strings.Contains(logs, "connect to database failed, retrying") || !strings.Contains(logs, "database connected") {
 		t.Fatalf("the retry is not in the logs:\n%s", logs)
 	}
-	mustCall(t, s.base(), "POST", "/v1/tasks", `{"title":"late database"}`, 201)
+	mustCall(t, s.api(), "POST", "/v1/tasks", `{"title":"late database"}`, 201)
 }
 
 // 3. Postgres goes away under traffic: requests answer 503 (never 500, never
@@ -40,7 +40,8 @@ func TestAnAPIStartedBeforePostgresBecomesHealthyWithoutARestart(t *testing.T) {
 func TestPostgresRestartedUnderTrafficGives503sThenRecovers(t *testing.T) {
 	s := newStack(t, Password)
 	s.up()
-	loc := mustCall(t, s.base(), "POST", "/v1/tasks", `{"title":"under traffic"}`, 201).header.Get("Location")
+	api := s.api()
+	loc := mustCall(t, api, "POST", "/v1/tasks", `{"title":"under traffic"}`, 201).header.Get("Location")
 	before := s.one("api")
 
 	var mu sync.Mutex
@@ -55,7 +56,7 @@ func TestPostgresRestartedUnderTrafficGives503sThenRecovers(t *testing.T) {
 					return
 				default:
 				}
-				r := call(t, s.base(), "GET", loc, "")
+				r := call(t, api, "GET", loc, "")
 				mu.Lock()
 				statuses[r.status]++
 				mu.Unlock()
@@ -67,7 +68,7 @@ func TestPostgresRestartedUnderTrafficGives503sThenRecovers(t *testing.T) {
 	s.must("stop", "db")
 	sawDown := false
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if call(t, s.base(), "GET", "/readyz", "").status == http.StatusServiceUnavailable {
+		if call(t, s.api(), "GET", "/readyz", "").status == http.StatusServiceUnavailable {
 			sawDown = true
 			break
 		}
@@ -75,7 +76,7 @@ func TestPostgresRestartedUnderTrafficGives503sThenRecovers(t *testing.T) {
 	s.must("start", "db")
 	// Connections the pool held died with the server; each fails one
 	// request (a 503) before the pool replaces it. Then every request works.
-	waitStatus(t, s.base(), loc, 200, 60*time.Second)
+	waitStatus(t, s.api(), loc, 200, 60*time.Second)
 	close(stop)
 	wg.Wait()
 
@@ -101,7 +102,7 @@ func TestPostgresRestartedUnderTrafficGives503sThenRecovers(t *testing.T) {
 func TestStoppingTheAPIDrainsAnInFlightRequestAndExitsZero(t *testing.T) {
 	s := newStack(t, Password)
 	s.up()
-	status := slowPost("127.0.0.1:"+s.port, 3*time.Second)
+	status := slowPost("127.0.0.1:"+s.port, s.token(), 3*time.Second)
 	time.Sleep(500 * time.Millisecond)
 
 	start := time.Now()

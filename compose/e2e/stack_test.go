@@ -46,7 +46,8 @@ type stack struct {
 	t       *testing.T
 	project string
 	dir     string
-	port    string // GANTRY_API_PORT, a port or a range
+	port    string   // GANTRY_API_PORT, a port or a range
+	env     []string // more of compose's variables, such as LOG_LEVEL=debug
 }
 
 func repoRoot(t *testing.T) string {
@@ -114,9 +115,7 @@ func projectName(test string) string {
 
 func initSecrets(t *testing.T, dir, password string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(repoRoot(t), "compose", "init-secrets"))
-	cmd.Env = append(os.Environ(), "GANTRY_SECRETS_DIR="+dir, "GANTRY_DB_PASSWORD="+password)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := runInitSecrets(t, dir, password); err != nil {
 		t.Fatalf("init-secrets: %v\n%s", err, out)
 	}
 }
@@ -127,6 +126,7 @@ func (s *stack) run(args ...string) (string, error) {
 	base := []string{"compose", "-p", s.project, "-f", filepath.Join(repoRoot(s.t), "compose", "compose.yaml"), "--project-directory", s.dir}
 	cmd := exec.Command("docker", append(base, args...)...)
 	cmd.Env = append(os.Environ(), "GANTRY_API_IMAGE="+apiImage, "GANTRY_POSTGRES_IMAGE="+postgresImage, "GANTRY_API_PORT="+s.port)
+	cmd.Env = append(cmd.Env, s.env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -161,6 +161,7 @@ type container struct {
 		ReadonlyRootfs bool
 		CapDrop        []string
 		SecurityOpt    []string
+		PortBindings   map[string][]struct{ HostIP, HostPort string }
 	}
 	State struct {
 		Status     string

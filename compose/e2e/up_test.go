@@ -10,24 +10,24 @@ func TestUpFromNothingGivesAWorkingStack(t *testing.T) {
 	s := newStack(t, Password)
 	s.up()
 	s.healthy()
-	crud(t, s.base())
+	crud(t, s.api())
 }
 
 // crud walks a task through create, read, list, update and delete.
-func crud(t *testing.T, base string) {
+func crud(t *testing.T, to endpoint) {
 	t.Helper()
-	created := mustCall(t, base, "POST", "/v1/tasks", `{"title":"through compose","due_date":"2026-12-24"}`, 201)
+	created := mustCall(t, to, "POST", "/v1/tasks", `{"title":"through compose","due_date":"2026-12-24"}`, 201)
 	loc, etag := created.header.Get("Location"), created.header.Get("ETag")
-	if got := mustCall(t, base, "GET", loc, "", 200); got.body["title"] != "through compose" {
+	if got := mustCall(t, to, "GET", loc, "", 200); got.body["title"] != "through compose" {
 		t.Fatalf("read back %v", got.body)
 	}
-	if list := mustCall(t, base, "GET", "/v1/tasks?limit=5", "", 200); len(list.body["items"].([]any)) == 0 {
+	if list := mustCall(t, to, "GET", "/v1/tasks?limit=5", "", 200); len(list.body["items"].([]any)) == 0 {
 		t.Fatal("the list is empty")
 	}
-	updated := mustCall(t, base, "PATCH", loc, `{"status":"done"}`, 200, "If-Match", etag)
-	mustCall(t, base, "PATCH", loc, `{"status":"todo"}`, 412, "If-Match", etag)
-	mustCall(t, base, "DELETE", loc, "", 204, "If-Match", updated.header.Get("ETag"))
-	mustCall(t, base, "GET", loc, "", 404)
+	updated := mustCall(t, to, "PATCH", loc, `{"status":"done"}`, 200, "If-Match", etag)
+	mustCall(t, to, "PATCH", loc, `{"status":"todo"}`, 412, "If-Match", etag)
+	mustCall(t, to, "DELETE", loc, "", 204, "If-Match", updated.header.Get("ETag"))
+	mustCall(t, to, "GET", loc, "", 404)
 }
 
 // 5. The password holds $ ! # quotes, spaces, % / and \: it goes through
@@ -37,7 +37,7 @@ func TestPasswordsWithSpecialCharactersWorkEndToEnd(t *testing.T) {
 		t.Run(pw, func(t *testing.T) {
 			s := newStack(t, pw)
 			s.up()
-			mustCall(t, s.base(), "POST", "/v1/tasks", `{"title":"authenticated"}`, 201)
+			mustCall(t, s.api(), "POST", "/v1/tasks", `{"title":"authenticated"}`, 201)
 		})
 	}
 }

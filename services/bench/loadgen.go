@@ -37,6 +37,27 @@ func (r result) RPS() float64 { return float64(r.Requests) / r.Elapsed.Seconds()
 // no allocation per request, minimal parsing, so it takes as little CPU as
 // possible from the server and PostgreSQL it shares two cores with.
 func load(ctx context.Context, addr string, conns int, d time.Duration, next request, ok check) (result, error) {
+	return sample(ctx, addr, conns, d, next, ok).result()
+}
+
+// samples are what one or more load runs saw, before they are summed up.
+type samples struct {
+	lat      []time.Duration
+	errors   int
+	elapsed  time.Duration
+	firstErr error
+}
+
+// add appends the samples of another run against the same server.
+func (s *samples) add(o samples) {
+	s.lat = append(s.lat, o.lat...)
+	s.errors += o.errors
+	s.elapsed += o.elapsed
+	s.firstErr = cmp(s.firstErr, o.firstErr)
+}
+
+// sample is load without the summing up.
+func sample(ctx context.Context, addr string, conns int, d time.Duration, next request, ok check) samples {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	lat := make([][]time.Duration, conns)
@@ -55,20 +76,24 @@ func load(ctx context.Context, addr string, conns int, d time.Duration, next req
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	var all []time.Duration
-	total := 0
+	s := samples{elapsed: time.Since(start), firstErr: firstErr}
 	for c := range conns {
-		all = append(all, lat[c]...)
-		total += errs[c]
+		s.lat = append(s.lat, lat[c]...)
+		s.errors += errs[c]
 	}
+	return s
+}
+
+// result sums the samples up: counts and exact percentiles.
+func (s samples) result() (result, error) {
+	all := s.lat
 	if len(all) == 0 {
-		return result{}, fmt.Errorf("no request completed: %v", firstErr)
+		return result{}, fmt.Errorf("no request completed: %v", s.firstErr)
 	}
 	slices.Sort(all)
 	pct := func(p float64) time.Duration { return all[int(float64(len(all)-1)*p)] }
 	return result{
-		Requests: len(all), Errors: total, Elapsed: elapsed,
+		Requests: len(all), Errors: s.errors, Elapsed: s.elapsed,
 		P50: pct(.50), P90: pct(.90), P99: pct(.99), Max: all[len(all)-1],
 	}, nil
 }

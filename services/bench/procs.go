@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -26,9 +27,15 @@ func startProc(bin string, args, env []string, path string) (*proc, time.Duratio
 	if err != nil {
 		return nil, 0, err
 	}
+	// The API's admin listener needs a port of its own too: two servers
+	// run at once, and something else may hold the default 9090.
+	admin, err := loopback.FreePort()
+	if err != nil {
+		return nil, 0, err
+	}
 	p := &proc{addr: "127.0.0.1:" + strconv.Itoa(port)}
 	p.cmd = exec.Command(bin, args...) //nolint:noctx // the server outlives this call; stop ends it with SIGINT, as in production
-	p.cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port), "BENCH_ADDR="+p.addr)
+	p.cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port), "ADMIN_PORT="+strconv.Itoa(admin), "BENCH_ADDR="+p.addr)
 	logs, err := os.CreateTemp("", "bench-server-*.log") // the logs go somewhere real, as in production
 	if err != nil {
 		return nil, 0, err
@@ -65,6 +72,17 @@ func waitFor200(addr, path string, start time.Time, within time.Duration) (time.
 	return 0, fmt.Errorf("%s did not answer 200 within %s", path, within)
 }
 
+// statusOf is the status a plain GET of url gets, 0 if none.
+func statusOf(url string) int {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(url) //nolint:noctx // the client's Timeout bounds it
+	if err != nil {
+		return 0
+	}
+	_ = resp.Body.Close() // the status is the answer
+	return resp.StatusCode
+}
+
 // stop ends the server whatever state it is in, so it ignores what cannot
 // matter: Signal and Kill fail on a process that has exited already, and
 // Wait reports the exit status a signal leaves.
@@ -78,6 +96,28 @@ func (p *proc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// cpuTime is the CPU the process has used so far, user and system, from
+// /proc/PID/stat, whose clock ticks are USER_HZ: 100 a second on Linux.
+func (p *proc) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces; the fields after
+	// it start with the state (field 3), so utime (14) and stime (15) are
+	// the 12th and 13th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", p.cmd.Process.Pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", p.cmd.Process.Pid, f[11], f[12])
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // rssMB is the resident set size now; peakRSSMB the most it has been.
@@ -105,12 +145,16 @@ func tail(s string, n int) string {
 	return s
 }
 
+// runEnv runs a command to its end and returns its stdout (such as the
+// token `api token create` prints there alone); a failure shows stderr too.
 func runEnv(ctx context.Context, env []string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(string(out), 2000))
+		return string(out), fmt.Errorf("%s %s: %w\n%s%s", name, strings.Join(args, " "), err, tail(stderr.String(), 2000), tail(string(out), 2000))
 	}
 	return string(out), nil
 }

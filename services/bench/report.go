@@ -17,6 +17,12 @@ type report struct {
 	runs       []string
 	apiRatio   []float64 // API req/s / pgbench ceiling, per run
 	refRatio   []float64 // API req/s / store reference req/s, per run
+	authRatio  []float64 // API req/s / unauthenticated API req/s, per run
+	apiRPS     []float64 // the API's req/s and the unauthenticated build's, per run
+	noauthRPS  []float64
+	cpuRatio   []float64 // the same for server CPU per request
+	apiCPU     []time.Duration
+	noauthCPU  []time.Duration
 	oneRatio   []float64 // store reference req/s / query reference req/s, per run
 	apiP99     []time.Duration
 	apiErrors  int
@@ -31,16 +37,25 @@ func newReport(o options) *report {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+func us(d time.Duration) string { return fmt.Sprintf("%.1f us", float64(d)/1e3) }
 
-func (r *report) run(n int, clients []int, tps []float64, ceiling float64, api, ref, one result) {
+func (r *report) run(n int, clients []int, tps []float64, ceiling float64, auth authCost, ref, one result) {
+	api, noauth := auth.api, auth.noauth
 	var pg []string
 	for i, c := range clients {
 		pg = append(pg, fmt.Sprintf("%d: %.0f", c, tps[i]))
 	}
-	r.runs = append(r.runs, fmt.Sprintf("| %d | %s | %.0f | %.0f (p50 %s, p99 %s, %d errors) | %.0f (p99 %s) | %.0f (p99 %s) | **%.2f** | **%.2f** |",
-		n, strings.Join(pg, ", "), ceiling, api.RPS(), ms(api.P50), ms(api.P99), api.Errors, ref.RPS(), ms(ref.P99),
-		one.RPS(), ms(one.P99), api.RPS()/ceiling, api.RPS()/ref.RPS()))
+	r.runs = append(r.runs, fmt.Sprintf("| %d | %s | %.0f | %.0f (p50 %s, p99 %s, %d errors) | %.0f (p99 %s, %d errors) | %.0f (p99 %s) | %.0f (p99 %s) | **%.2f** | **%.3f** (CPU %s / %s) | **%.2f** |",
+		n, strings.Join(pg, ", "), ceiling, api.RPS(), ms(api.P50), ms(api.P99), api.Errors, noauth.RPS(), ms(noauth.P99), noauth.Errors,
+		ref.RPS(), ms(ref.P99), one.RPS(), ms(one.P99), api.RPS()/ceiling, api.RPS()/noauth.RPS(), us(auth.apiCPU), us(auth.noauthCPU), api.RPS()/ref.RPS()))
+	r.cpuRatio = append(r.cpuRatio, float64(auth.noauthCPU)/float64(auth.apiCPU))
+	r.apiCPU = append(r.apiCPU, auth.apiCPU)
+	r.noauthCPU = append(r.noauthCPU, auth.noauthCPU)
 	r.apiRatio = append(r.apiRatio, api.RPS()/ceiling)
+	r.authRatio = append(r.authRatio, api.RPS()/noauth.RPS())
+	r.apiRPS = append(r.apiRPS, api.RPS())
+	r.noauthRPS = append(r.noauthRPS, noauth.RPS())
+	r.apiErrors += noauth.Errors
 	r.refRatio = append(r.refRatio, api.RPS()/ref.RPS())
 	r.oneRatio = append(r.oneRatio, ref.RPS()/one.RPS())
 	r.apiP99 = append(r.apiP99, api.P99)
@@ -104,10 +119,15 @@ func (r *report) String() string {
 	fmt.Fprintf(w, "| figure | median | target |\n|---|---|---|\n")
 	fmt.Fprintf(w, "| API / pgbench ceiling | %.2f | >= 0.40 |\n", median(r.apiRatio))
 	fmt.Fprintf(w, "| API / bare reference (the same store) | %.2f | >= 0.90 |\n", median(r.refRatio))
+	fmt.Fprintf(w, "| API req/s, authenticated | %.0f | |\n", median(r.apiRPS))
+	fmt.Fprintf(w, "| the same API built with `-tags gantry_noauth`, req/s | %.0f | |\n", median(r.noauthRPS))
+	fmt.Fprintf(w, "| authenticated / unauthenticated req/s (what auth costs) | %.3f | >= 0.95 |\n", median(r.authRatio))
+	fmt.Fprintf(w, "| server CPU per request, authenticated and unauthenticated | %s, %s | |\n", us(median(r.apiCPU)), us(median(r.noauthCPU)))
+	fmt.Fprintf(w, "| unauthenticated / authenticated CPU per request | %.3f | >= 0.95 |\n", median(r.cpuRatio))
 	fmt.Fprintf(w, "| API p99 | %s | < 10 ms |\n", ms(median(r.apiP99)))
-	fmt.Fprintf(w, "| API errors, all runs | %d | 0 |\n", r.apiErrors)
+	fmt.Fprintf(w, "| API errors, all runs (both builds) | %d | 0 |\n", r.apiErrors)
 	fmt.Fprintf(w, "| store reference / one query per request (what shared queries buy) | %.2f | |\n\n", median(r.oneRatio))
-	fmt.Fprintf(w, "| run | pgbench tps by clients | ceiling | API req/s | store reference req/s | one-query reference req/s | API/ceiling | API/store reference |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| run | pgbench tps by clients | ceiling | API req/s | unauthenticated API req/s | store reference req/s | one-query reference req/s | API/ceiling | API/unauthenticated (server CPU per request) | API/store reference |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	fmt.Fprintln(w, strings.Join(r.runs, "\n"))
 	fmt.Fprintf(w, "\n### Every endpoint (%d connections)\n\n| endpoint | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n", r.o.conns)
 	fmt.Fprintln(w, strings.Join(r.endpoints, "\n"))

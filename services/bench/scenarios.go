@@ -29,8 +29,14 @@ type scenario struct {
 	check check
 }
 
-func get(path string) []byte {
-	return []byte("GET " + path + " HTTP/1.1\r\nHost: bench\r\n\r\n")
+// bearer is the header line that authenticates a request with token. The
+// load sends it to every server, the references and the unauthenticated
+// build too, so all of them parse the same bytes.
+func bearer(token string) string { return "Authorization: Bearer " + token + "\r\n" }
+
+// Every scenario takes the header lines that authenticate its requests.
+func get(path, auth string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: bench\r\n" + auth + "\r\n")
 }
 
 func ok2xx(_, _, status int, _ []byte) bool { return status >= 200 && status < 300 }
@@ -45,29 +51,31 @@ func rngs(conns int) []*rand.Rand {
 	return r
 }
 
-func getByID(conns, tasks int) scenario {
+func getByID(conns, tasks int, auth string) scenario {
 	r := rngs(conns)
 	return scenario{"GET /v1/tasks/{id}", func(c, _ int, buf []byte) []byte {
 		buf = append(buf, "GET /v1/tasks/"...)
 		buf = append(buf, idOf(1+r[c].IntN(tasks))...)
-		return append(buf, " HTTP/1.1\r\nHost: bench\r\n\r\n"...)
+		buf = append(buf, " HTTP/1.1\r\nHost: bench\r\n"...)
+		buf = append(buf, auth...)
+		return append(buf, "\r\n"...)
 	}, ok2xx}
 }
 
-func listFirst() scenario {
-	req := get("/v1/tasks?limit=20")
+func listFirst(auth string) scenario {
+	req := get("/v1/tasks?limit=20", auth)
 	return scenario{"GET /v1/tasks (first page)", func(_, _ int, buf []byte) []byte { return append(buf, req...) }, ok2xx}
 }
 
 // listDeep reads the page after the task 90% of the way through.
-func listDeep(tasks int) scenario {
-	req := get("/v1/tasks?limit=20&cursor=" + cursorAt(tasks*9/10))
+func listDeep(tasks int, auth string) scenario {
+	req := get("/v1/tasks?limit=20&cursor="+cursorAt(tasks*9/10), auth)
 	return scenario{"GET /v1/tasks (page at 90%)", func(_, _ int, buf []byte) []byte { return append(buf, req...) }, ok2xx}
 }
 
-func create() scenario {
+func create(auth string) scenario {
 	body := `{"title":"benchmark task","description":"created under load","status":"todo"}`
-	req := []byte("POST /v1/tasks HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: " +
+	req := []byte("POST /v1/tasks HTTP/1.1\r\nHost: bench\r\n" + auth + "Content-Type: application/json\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body)
 	return scenario{"POST /v1/tasks", func(_, _ int, buf []byte) []byte { return append(buf, req...) }, ok2xx}
 }
@@ -76,7 +84,7 @@ func create() scenario {
 // (n = c+1, c+1+conns, ...) and remembers their versions from the ETags it
 // gets back, so a 412 would be a real lost update, counted as an error. versions[n]
 // is task n's version (0: as seeded); connections write disjoint indexes.
-func update(conns, tasks int, versions []int64) scenario {
+func update(conns, tasks int, versions []int64, auth string) scenario {
 	r := rngs(conns)
 	last := make([]int, conns)
 	owned := max(1, tasks/conns)
@@ -86,7 +94,9 @@ func update(conns, tasks int, versions []int64) scenario {
 		last[c] = n
 		buf = append(buf, "PATCH /v1/tasks/"...)
 		buf = append(buf, idOf(n)...)
-		buf = append(buf, " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nIf-Match: \""...)
+		buf = append(buf, " HTTP/1.1\r\nHost: bench\r\n"...)
+		buf = append(buf, auth...)
+		buf = append(buf, "Content-Type: application/json\r\nIf-Match: \""...)
 		buf = strconv.AppendInt(buf, versionOf(versions, n), 10)
 		buf = append(buf, "\"\r\nContent-Length: "...)
 		buf = strconv.AppendInt(buf, int64(len(body)), 10)

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
@@ -17,9 +19,11 @@ import (
 type env struct {
 	o         options
 	api, self string // the API binary, and this one (for the reference)
+	noauth    string // the API built with -tags gantry_noauth
 	pgbench   string
 	small     string // database URLs
 	large     string
+	auth      map[string]string // database URL -> the header line of a token stored there
 	versions  []int64
 	report    *report
 }
@@ -90,17 +94,24 @@ func (e *env) build(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	e.api = filepath.Join(dir, "api")
-	if err := gobuild.Build(ctx, gobuild.Options{Dir: root, GOARCH: runtime.GOARCH, Out: e.api, Version: "bench"}); err != nil {
-		return err
+	e.api, e.noauth = filepath.Join(dir, "api"), filepath.Join(dir, "api-noauth")
+	for _, b := range []struct {
+		out  string
+		tags []string
+	}{{e.api, nil}, {e.noauth, []string{"gantry_noauth"}}} {
+		if err := gobuild.Build(ctx, gobuild.Options{Dir: root, GOARCH: runtime.GOARCH, Out: b.out, Version: "bench", ExtraTags: b.tags}); err != nil {
+			return err
+		}
 	}
 	e.self, err = os.Executable()
 	return err
 }
 
 // databases creates, migrates (with the API's own migrate command) and
-// seeds the two databases.
+// seeds the two databases, and stores a token in each with `api token
+// create`, as an operator would.
 func (e *env) databases(ctx context.Context, c *pgtest.Cluster) error {
+	e.auth = map[string]string{}
 	for _, db := range []struct {
 		name string
 		n    int
@@ -116,6 +127,11 @@ func (e *env) databases(ctx context.Context, c *pgtest.Cluster) error {
 		if err := seed(ctx, *db.url, db.n); err != nil {
 			return err
 		}
+		token, err := runEnv(ctx, []string{"DATABASE_URL=" + *db.url}, e.api, "token", "create", "--name", "bench", "--scopes", "all")
+		if err != nil {
+			return err
+		}
+		e.auth[*db.url] = bearer(strings.TrimSpace(token))
 	}
 	e.versions = make([]int64, e.o.small+1)
 	return nil
@@ -127,8 +143,9 @@ func apiEnv(dbURL string) []string {
 	return []string{"DATABASE_URL=" + dbURL, "LOG_LEVEL=info", "LOG_FORMAT=json"}
 }
 
-// sideBySide is one run of the headline: the ceiling, the API and the two
-// references (reference.go), one after the other on the same database.
+// sideBySide is one run of the headline: the ceiling, the API, the same
+// API built without authentication, and the two references (reference.go),
+// one after the other on the same database.
 func (e *env) sideBySide(ctx context.Context, run int) error {
 	var ceiling float64
 	clientCounts := []int{4, 8, 16, 64}
@@ -140,10 +157,11 @@ func (e *env) sideBySide(ctx context.Context, run int) error {
 		}
 		ceiling = max(ceiling, tps[i])
 	}
-	api, err := e.measureGet(ctx, e.api, []string{"serve"}, apiEnv(e.small), "/readyz")
+	auth, err := e.measureAuth(ctx)
 	if err != nil {
 		return err
 	}
+	api, noauth := auth.api, auth.noauth
 	ref, err := e.measureGet(ctx, e.self, []string{"reference", refStore}, []string{"DATABASE_URL=" + e.small}, "/v1/tasks/"+idOf(1))
 	if err != nil {
 		return err
@@ -152,10 +170,70 @@ func (e *env) sideBySide(ctx context.Context, run int) error {
 	if err != nil {
 		return err
 	}
-	e.report.run(run, clientCounts, tps, ceiling, api, ref, one)
-	fmt.Fprintf(os.Stderr, "bench: run %d: ceiling %.0f tps, api %.0f req/s (%.2f), reference %.0f req/s (api/ref %.2f), one query per request %.0f req/s\n",
-		run, ceiling, api.RPS(), api.RPS()/ceiling, ref.RPS(), api.RPS()/ref.RPS(), one.RPS())
+	e.report.run(run, clientCounts, tps, ceiling, auth, ref, one)
+	fmt.Fprintf(os.Stderr, "bench: run %d: ceiling %.0f tps, api %.0f req/s (%.2f), unauthenticated %.0f req/s (auth/noauth %.3f; CPU per request %s/%s), reference %.0f req/s (api/ref %.2f), one query per request %.0f req/s\n",
+		run, ceiling, api.RPS(), api.RPS()/ceiling, noauth.RPS(), api.RPS()/noauth.RPS(), us(auth.apiCPU), us(auth.noauthCPU), ref.RPS(), api.RPS()/ref.RPS(), one.RPS())
 	return nil
+}
+
+// authCost is the API measured against its unauthenticated build.
+type authCost struct {
+	api, noauth       result
+	apiCPU, noauthCPU time.Duration // server CPU per request
+}
+
+// measureAuth measures the API and the same API built without
+// authentication, both running, in interleaved turns with the same
+// requests (token included). Each build must first answer a request
+// without a token as it should (401, 200), or the two would be the same
+// server and the comparison would measure nothing. Beside req/s, it
+// takes each server's CPU time per request, which other work on the
+// machine moves much less.
+func (e *env) measureAuth(ctx context.Context) (authCost, error) {
+	builds := [2]struct {
+		bin  string
+		bare int // the status of a GET by id without a token
+	}{{e.api, http.StatusUnauthorized}, {e.noauth, http.StatusOK}}
+	var procs [2]*proc
+	var addrs [2]string
+	var scs [2]scenario
+	var cpu [2]time.Duration
+	defer func() {
+		for _, p := range procs {
+			if p != nil {
+				p.stop()
+			}
+		}
+	}()
+	for i, b := range builds {
+		p, _, err := startProc(b.bin, []string{"serve"}, apiEnv(e.small), "/readyz")
+		if err != nil {
+			return authCost{}, err
+		}
+		procs[i] = p
+		if got := statusOf("http://" + p.addr + "/v1/tasks/" + idOf(1)); got != b.bare {
+			return authCost{}, fmt.Errorf("%s answers %d to a request without a token, want %d", filepath.Base(b.bin), got, b.bare)
+		}
+		addrs[i], scs[i] = p.addr, getByID(e.o.conns, e.o.small, e.auth[e.small])
+		if cpu[i], err = p.cpuTime(); err != nil {
+			return authCost{}, err
+		}
+	}
+	s := interleave(ctx, addrs, e.o.conns, e.o.duration, scs)
+	var c authCost
+	for i, r := range []*result{&c.api, &c.noauth} {
+		var err error
+		if *r, err = s[i].result(); err != nil {
+			return authCost{}, fmt.Errorf("%s: %w", filepath.Base(builds[i].bin), err)
+		}
+		after, err := procs[i].cpuTime()
+		if err != nil {
+			return authCost{}, err
+		}
+		cpu[i] = (after - cpu[i]) / time.Duration(r.Requests)
+	}
+	c.apiCPU, c.noauthCPU = cpu[0], cpu[1]
+	return c, nil
 }
 
 func (e *env) measureGet(ctx context.Context, bin string, args, env []string, ready string) (result, error) {
@@ -164,8 +242,14 @@ func (e *env) measureGet(ctx context.Context, bin string, args, env []string, re
 		return result{}, err
 	}
 	defer p.stop()
-	sc := getByID(e.o.conns, e.o.small)
-	return load(ctx, p.addr, e.o.conns, e.o.duration, sc.next, sc.check)
+	return e.loadGet(ctx, p.addr)
+}
+
+// loadGet is the headline's load: GET by id, with the token, at full
+// concurrency.
+func (e *env) loadGet(ctx context.Context, addr string) (result, error) {
+	sc := getByID(e.o.conns, e.o.small, e.auth[e.small])
+	return load(ctx, addr, e.o.conns, e.o.duration, sc.next, sc.check)
 }
 
 // endpoints measures every endpoint of the API once at full concurrency.
@@ -175,7 +259,8 @@ func (e *env) endpoints(ctx context.Context) error {
 		return err
 	}
 	defer p.stop()
-	for _, sc := range []scenario{getByID(e.o.conns, e.o.small), listFirst(), listDeep(e.o.small), create(), update(e.o.conns, e.o.small, e.versions)} {
+	auth := e.auth[e.small]
+	for _, sc := range []scenario{getByID(e.o.conns, e.o.small, auth), listFirst(auth), listDeep(e.o.small, auth), create(auth), update(e.o.conns, e.o.small, e.versions, auth)} {
 		r, err := load(ctx, p.addr, e.o.conns, e.o.duration, sc.next, sc.check)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
@@ -197,7 +282,7 @@ func (e *env) growth(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, sc := range []scenario{listFirst(), listDeep(db.n)} {
+		for _, sc := range []scenario{listFirst(e.auth[db.url]), listDeep(db.n, e.auth[db.url])} {
 			r, err := load(ctx, p.addr, conns, e.o.duration, sc.next, sc.check)
 			if err != nil {
 				p.stop()
@@ -229,7 +314,7 @@ func (e *env) footprint(ctx context.Context) error {
 	defer p.stop()
 	time.Sleep(time.Second)
 	idle := p.rssMB()
-	sc := getByID(e.o.conns, e.o.small)
+	sc := getByID(e.o.conns, e.o.small, e.auth[e.small])
 	if _, err := load(ctx, p.addr, e.o.conns, e.o.duration, sc.next, sc.check); err != nil {
 		return err
 	}

@@ -8,14 +8,21 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/config"
+	"github.com/gantry-dev/gantry/services/internal/delivery"
 	"github.com/gantry-dev/gantry/services/internal/postgres"
 	"github.com/gantry-dev/gantry/services/internal/process"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
 // serve runs the notifier until ctx ends. Its admin listener (metrics and
-// probes) opens at once; /readyz turns 200 when the database first answers.
+// probes) opens at once; the queues are worked once the database answers,
+// and /readyz is 200 while they are.
 func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	hooks, err := config.LoadWebhooks(getenv)
 	if err != nil {
 		return err
 	}
@@ -27,11 +34,25 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		return &config.Error{Var: cfg.DatabaseURLVar, Msg: "is not a valid PostgreSQL connection string: " + err.Error()}
 	}
 	defer pool.Close()
-	log.Info("starting", "database", cfg.DatabaseURL, "admin_port", cfg.AdminPort)
+	log.Info("starting", "database", cfg.DatabaseURL, "admin_port", cfg.AdminPort, "workers", hooks.Workers,
+		"max_attempts", hooks.MaxAttempts, "retry_horizon", hooks.RetryHorizon, "timeout", hooks.Timeout, "allow_cidrs", hooks.AllowCIDRs)
 
-	ready := process.NewReadiness(pool)
+	store := postgres.NewWebhookStore(pool)
 	reg := process.NewRegistry()
-	reg.MustRegister(postgres.NewPoolCollector(pool))
+	reg.MustRegister(postgres.NewPoolCollector(pool),
+		delivery.NewLagCollector(store, log, webhook.QueueEvents, webhook.QueueDeliveries))
+	q, err := newQueue(pool, log, hooks, delivery.NewWorkers(delivery.Options{
+		Store:   store,
+		Sender:  delivery.NewSender(delivery.ClientOptions{Policy: webhook.Policy{Allow: hooks.AllowCIDRs}, Timeout: hooks.Timeout}),
+		Backoff: delivery.Backoff{Attempts: hooks.MaxAttempts, Horizon: hooks.RetryHorizon},
+		Timeout: hooks.Timeout,
+		Metrics: delivery.NewMetrics(reg),
+		Log:     log,
+	}))
+	if err != nil {
+		return err
+	}
+	ready := process.NewReadiness(q)
 	admin := &http.Server{
 		Addr:              ":" + strconv.Itoa(cfg.AdminPort),
 		Handler:           process.Admin(reg, ready),
@@ -39,5 +60,11 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		IdleTimeout:       2 * time.Minute,
 	}
 	life := process.Lifecycle{Log: log, Ready: ready, Delay: cfg.ShutdownDelay, Timeout: cfg.ShutdownTimeout}
-	return life.Run(ctx, []*http.Server{admin}, process.WaitReady(log, ready, cfg.DBConnectTimeout, pool.Ping))
+	waitDB := process.WaitReady(log, ready, cfg.DBConnectTimeout, pool.Ping)
+	return life.Run(ctx, []*http.Server{admin}, func(ctx context.Context) error {
+		if err := waitDB(ctx); err != nil || ctx.Err() != nil {
+			return err
+		}
+		return q.work(ctx, cfg.ShutdownTimeout)
+	})
 }

@@ -1,5 +1,5 @@
-// Package gobuild builds the api binary the way every non-Bazel path in
-// Gantry does (the image tool, the cross-compilation and reproducibility
+// Package gobuild builds the service binaries the way every non-Bazel path
+// in Gantry does (the image tool, the cross-compilation and reproducibility
 // checks), so the flags live in one place. They mirror the Bazel build:
 // CGO off (pure = "on"), static, paths trimmed, symbols stripped, and the
 // version stamped into buildinfo as x_defs does.
@@ -11,13 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
-// Package is the main package of the service binary.
+// Package is the main package built when Options name none: the API's.
 const Package = "./services/api"
 
-// StampVars are the variables -X sets; services/api/BUILD.bazel stamps the
+// StampVars are the variables -X sets; each service's go_binary stamps the
 // same ones through x_defs, which a test in tools/repocheck checks.
 const (
 	VersionVar = "github.com/gantry-dev/gantry/services/internal/buildinfo.Version"
@@ -34,12 +35,16 @@ var Tags = []string{"nethttpomithttp2"}
 // Options choose what to build; Dir is the repository root.
 type Options struct {
 	Dir     string
+	Package string // the main package, "./services/notifier"; default Package
 	GOOS    string // default linux
 	GOARCH  string // amd64 or arm64
 	Out     string
 	Version string // default "dev"
 	Commit  string // default "unknown"
 	Env     []string
+	// ExtraTags are build tags beyond Tags, for builds that never ship:
+	// the benchmark's gantry_noauth, which measures what auth costs.
+	ExtraTags []string
 }
 
 // Args returns the go command line for o: the one definition of the flags.
@@ -51,8 +56,16 @@ func Args(o Options) []string {
 	if o.Commit != "" {
 		ldflags = append(ldflags, "-X", CommitVar+"="+o.Commit)
 	}
-	return []string{"build", "-trimpath", "-buildvcs=false", "-tags=" + strings.Join(Tags, ","),
-		"-ldflags=" + strings.Join(ldflags, " "), "-o", o.Out, Package}
+	tags := append(slices.Clone(Tags), o.ExtraTags...)
+	return []string{"build", "-trimpath", "-buildvcs=false", "-tags=" + strings.Join(tags, ","),
+		"-ldflags=" + strings.Join(ldflags, " "), "-o", o.Out, o.mainPackage()}
+}
+
+func (o Options) mainPackage() string {
+	if o.Package == "" {
+		return Package
+	}
+	return o.Package
 }
 
 // Env returns the environment of the build: static and cross-compiled.

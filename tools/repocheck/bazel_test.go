@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -13,13 +14,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bazelbuild/buildtools/build"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/gantry-dev/gantry/tools/gobuild"
-	"github.com/gantry-dev/gantry/tools/ocispec"
 )
 
 // repoRoot is the checkout these tests read. Under `bazel test` there is
@@ -365,11 +363,13 @@ func targetsOf(f *build.File) map[string]bool {
 	return targets
 }
 
-// Every label of this repository used in MODULE.bazel, the root BUILD.bazel,
-// oci/ and platforms/ names a package, and a target or file that exists in it.
+// Every label of this repository used in MODULE.bazel, the root BUILD.bazel
+// and platforms/ names a package, and a target or file that exists in it.
+// oci/'s labels are mostly made by its macro: evaluating it checks them
+// (TestOCIPackageEvaluatesWithThePinnedRules).
 func TestLabelsNameTargetsThatExist(t *testing.T) {
 	root := repoRoot(t)
-	for _, file := range []string{"MODULE.bazel", "BUILD.bazel", "oci/BUILD.bazel", "platforms/BUILD.bazel"} {
+	for _, file := range []string{"MODULE.bazel", "BUILD.bazel", "platforms/BUILD.bazel"} {
 		f := parseStarlark(t, file)
 		filePkg := path.Dir(file)
 		if filePkg == "." {
@@ -407,107 +407,11 @@ func TestLabelsNameTargetsThatExist(t *testing.T) {
 	}
 }
 
-// image is what oci/BUILD.bazel says about the image: the settings
-// tools/ocispec reads for the image tool, and the layer.
-type image struct {
-	ocispec.Spec
-	loadTag    string
-	layerMtree []string
-}
-
-func readImage(t *testing.T) image {
-	t.Helper()
-	root := repoRoot(t)
-	spec, err := ocispec.Load(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := ocispec.LoadTag(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layer := rule(t, parseStarlark(t, ocispec.File), "tar", "api_layer")
-	im := image{Spec: spec, loadTag: tag, layerMtree: layer.AttrStrings("mtree")}
-	if im.Workdir == "" || len(im.ExposedPorts) == 0 {
-		t.Fatalf("%s: the image needs literal entrypoint, user, workdir and exposed_ports; got %+v", ocispec.File, im.Spec)
-	}
-	return im
-}
-
-// portNumber drops the protocol: "8080/tcp" -> "8080".
-func portNumber(p string) string {
-	n, _, _ := strings.Cut(p, "/")
-	return n
-}
-
-// structureTest is the part of oci/structure_test.yaml checked here.
-type structureTest struct {
-	MetadataTest struct {
-		Entrypoint   []string `yaml:"entrypoint"`
-		Cmd          []string `yaml:"cmd"`
-		User         string   `yaml:"user"`
-		Workdir      string   `yaml:"workdir"`
-		ExposedPorts []string `yaml:"exposedPorts"`
-	} `yaml:"metadataTest"`
-	FileExistenceTests []struct {
-		Path        string `yaml:"path"`
-		ShouldExist bool   `yaml:"shouldExist"`
-	} `yaml:"fileExistenceTests"`
-}
-
-// The image's settings agree with its layer and its structure test.
-func TestImageLayerAndStructureTestAgree(t *testing.T) {
-	im := readImage(t)
-	var st structureTest
-	readYAML(t, "oci/structure_test.yaml", &st)
-	shouldExist := map[string]bool{}
-	for _, fe := range st.FileExistenceTests {
-		shouldExist[fe.Path] = fe.ShouldExist
-	}
-	binary := im.Entrypoint[0]
-	var ports []string
-	for _, p := range im.ExposedPorts {
-		ports = append(ports, portNumber(p))
-	}
-	tests := []struct {
-		name      string
-		got, want any
-	}{
-		{"the structure test expects the entrypoint", st.MetadataTest.Entrypoint, im.Entrypoint},
-		{"the structure test expects the cmd", st.MetadataTest.Cmd, im.Cmd},
-		{"the structure test expects the user", st.MetadataTest.User, im.User},
-		{"the structure test expects the workdir", st.MetadataTest.Workdir, im.Workdir},
-		{"the structure test expects the exposed ports", st.MetadataTest.ExposedPorts, ports},
-		{"the structure test expects the binary to exist", shouldExist[binary], true},
-		{"the structure test expects no /bin/sh", shouldExist["/bin/sh"], false},
-		{"the structure test expects no /busybox/sh", shouldExist["/busybox/sh"], false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if fmt.Sprint(tc.got) != fmt.Sprint(tc.want) {
-				t.Errorf("got %v, want %v", tc.got, tc.want)
-			}
-		})
-	}
-	t.Run("the layer puts the service binary at the entrypoint", func(t *testing.T) {
-		want := strings.TrimPrefix(binary, "/") + " "
-		for _, line := range im.layerMtree {
-			if strings.HasPrefix(line, want) {
-				if !strings.Contains(line, "content=$(execpath //services/api)") || !strings.Contains(line, "mode=0755") {
-					t.Errorf("mtree line %q: want content=$(execpath //services/api) and mode=0755", line)
-				}
-				return
-			}
-		}
-		t.Errorf("no mtree line of the layer starts with %q: %q", want, im.layerMtree)
-	})
-}
-
 // The base image is distroless static on Debian 13, pinned by the
 // digest of its index, for both platforms of the image.
 func TestBaseImageIsPinnedByDigestForBothPlatforms(t *testing.T) {
 	mod := parseStarlark(t, "MODULE.bazel")
-	oci := parseStarlark(t, "oci/BUILD.bazel")
+	pkg := evaluateOCI(t)
 	pull := only(t, mod, "oci.pull")
 	name := pull.Name()
 	platforms := pull.AttrStrings("platforms")
@@ -523,7 +427,14 @@ func TestBaseImageIsPinnedByDigestForBothPlatforms(t *testing.T) {
 		{"linux/amd64 is pulled", slices.Contains(platforms, "linux/amd64"), platforms},
 		{"linux/arm64/v8 is pulled (distroless sets variant v8)", slices.Contains(platforms, "linux/arm64/v8"), platforms},
 		{"use_repo imports the base and one repository per platform", slices.Equal(repos, []string{name, name + "_linux_amd64", name + "_linux_arm64_v8"}), repos},
-		{"the image is built on it", rule(t, oci, "oci_image", "image").AttrString("base") == "@"+name, rule(t, oci, "oci_image", "image").AttrString("base")},
+	}
+	for _, s := range readServices(t) {
+		base := pkg.Target(s.Targets["image"]).String("base")
+		tests = append(tests, struct {
+			name string
+			ok   bool
+			got  any
+		}{"the " + s.Name + " image is built on it", base == "@"+name, base})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -564,19 +475,8 @@ func TestGoSDKComesFromAFullToolchainVersionInGoMod(t *testing.T) {
 }
 
 // Bazel stamps the same variables that tools/gobuild sets, from keys
-// tools/workspace_status.sh prints, and tags and strips the binary as
-// gobuild does.
-func TestBinaryIsStampedTaggedAndStrippedLikeGobuild(t *testing.T) {
-	api := rule(t, parseStarlark(t, "services/api/BUILD.bazel"), "go_binary", "api")
-	xdefs := stringDict(t, api, "x_defs")
-	var keys []string
-	for k := range xdefs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	wantKeys := []string{gobuild.CommitVar, gobuild.VersionVar}
-	sort.Strings(wantKeys)
-
+// tools/workspace_status.sh prints.
+func TestStampingKeysComeFromWorkspaceStatus(t *testing.T) {
 	cmd := exec.Command("bash", "tools/workspace_status.sh")
 	cmd.Dir = repoRoot(t)
 	out, err := cmd.Output()
@@ -588,21 +488,6 @@ func TestBinaryIsStampedTaggedAndStrippedLikeGobuild(t *testing.T) {
 		key, value, _ := strings.Cut(line, " ")
 		status[key] = value != ""
 	}
-	ldflags := strings.Join(gobuild.Args(gobuild.Options{Out: "x"}), " ")
-
-	t.Run("x_defs sets exactly gobuild's VersionVar and CommitVar", func(t *testing.T) {
-		if !slices.Equal(keys, wantKeys) {
-			t.Errorf("x_defs keys %v, want %v", keys, wantKeys)
-		}
-	})
-	t.Run("the version and commit come from stable status keys", func(t *testing.T) {
-		want := map[string]string{gobuild.VersionVar: "{STABLE_VERSION}", gobuild.CommitVar: "{STABLE_GIT_COMMIT}"}
-		for k, v := range want {
-			if xdefs[k] != v {
-				t.Errorf("x_defs[%q] = %q, want %q", k, xdefs[k], v)
-			}
-		}
-	})
 	for _, key := range []string{"STABLE_VERSION", "STABLE_GIT_COMMIT"} {
 		t.Run("tools/workspace_status.sh prints "+key, func(t *testing.T) {
 			if !status[key] {
@@ -620,28 +505,61 @@ func TestBinaryIsStampedTaggedAndStrippedLikeGobuild(t *testing.T) {
 			t.Error(".bazelrc: the release config must stamp with tools/workspace_status.sh")
 		}
 	})
-	t.Run("the binary is pure and static, as gobuild's CGO_ENABLED=0", func(t *testing.T) {
-		if api.AttrString("pure") != "on" || api.AttrString("static") != "on" {
-			t.Errorf("pure = %q, static = %q; want both \"on\"", api.AttrString("pure"), api.AttrString("static"))
-		}
-	})
-	t.Run("the binary has gobuild's build tags", func(t *testing.T) {
-		if got := api.AttrStrings("gotags"); !slices.Equal(got, gobuild.Tags) {
-			t.Errorf("gotags = %q, want gobuild.Tags %q", got, gobuild.Tags)
-		}
-		if !strings.Contains(ldflags, "-tags="+strings.Join(gobuild.Tags, ",")) {
-			t.Errorf("gobuild does not pass its Tags (%s)", ldflags)
-		}
-	})
-	t.Run("the binary is stripped, as gobuild's -s -w", func(t *testing.T) {
-		linkopts := api.AttrStrings("gc_linkopts")
-		if !slices.Contains(linkopts, "-s") || !slices.Contains(linkopts, "-w") {
-			t.Errorf("gc_linkopts = %q, want -s and -w", linkopts)
-		}
-		if !strings.Contains(ldflags, "-s -w") {
-			t.Errorf("gobuild no longer strips (%s): change both or neither", ldflags)
-		}
-	})
+}
+
+// goBinary is the go_binary rule a label of this repository names.
+func goBinary(t *testing.T, label string) *build.Rule {
+	t.Helper()
+	pkg, name, _ := strings.Cut(strings.TrimPrefix(label, "//"), ":")
+	if name == "" {
+		name = path.Base(pkg)
+	}
+	return rule(t, parseStarlark(t, pkg+"/BUILD.bazel"), "go_binary", name)
+}
+
+// Every service binary is stamped with the variables gobuild sets, and
+// tagged and stripped as gobuild does.
+func TestServiceBinariesAreStampedTaggedAndStrippedLikeGobuild(t *testing.T) {
+	ldflags := strings.Join(gobuild.Args(gobuild.Options{Out: "x"}), " ")
+	wantKeys := []string{gobuild.CommitVar, gobuild.VersionVar}
+	sort.Strings(wantKeys)
+	for _, s := range readServices(t) {
+		bin := goBinary(t, s.Binary)
+		xdefs := stringDict(t, bin, "x_defs")
+		t.Run(s.Binary+": x_defs sets exactly gobuild's VersionVar and CommitVar, from stable status keys", func(t *testing.T) {
+			if keys := slices.Sorted(maps.Keys(xdefs)); !slices.Equal(keys, wantKeys) {
+				t.Errorf("x_defs keys %v, want %v", keys, wantKeys)
+			}
+			want := map[string]string{gobuild.VersionVar: "{STABLE_VERSION}", gobuild.CommitVar: "{STABLE_GIT_COMMIT}"}
+			for k, v := range want {
+				if xdefs[k] != v {
+					t.Errorf("x_defs[%q] = %q, want %q", k, xdefs[k], v)
+				}
+			}
+		})
+		t.Run(s.Binary+" is pure and static, as gobuild's CGO_ENABLED=0", func(t *testing.T) {
+			if bin.AttrString("pure") != "on" || bin.AttrString("static") != "on" {
+				t.Errorf("pure = %q, static = %q; want both \"on\"", bin.AttrString("pure"), bin.AttrString("static"))
+			}
+		})
+		t.Run(s.Binary+" has gobuild's build tags", func(t *testing.T) {
+			if got := bin.AttrStrings("gotags"); !slices.Equal(got, gobuild.Tags) {
+				t.Errorf("gotags = %q, want gobuild.Tags %q", got, gobuild.Tags)
+			}
+			if !strings.Contains(ldflags, "-tags="+strings.Join(gobuild.Tags, ",")) {
+				t.Errorf("gobuild does not pass its Tags (%s)", ldflags)
+			}
+		})
+		t.Run(s.Binary+" is stripped, as gobuild's -s -w", func(t *testing.T) {
+			linkopts := bin.AttrStrings("gc_linkopts")
+			if !slices.Contains(linkopts, "-s") || !slices.Contains(linkopts, "-w") {
+				t.Errorf("gc_linkopts = %q, want -s and -w", linkopts)
+			}
+			if !strings.Contains(ldflags, "-s -w") {
+				t.Errorf("gobuild no longer strips (%s): change both or neither", ldflags)
+			}
+		})
+	}
 }
 
 // embedsrcs lists exactly the migrations on disk. rules_go embeds
@@ -701,197 +619,5 @@ func TestCheckToolsMatchTheBuild(t *testing.T) {
 				t.Errorf("got %q, want %q", tc.got, tc.want)
 			}
 		})
-	}
-}
-
-func readYAML(t *testing.T, rel string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), filepath.FromSlash(rel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", rel, err)
-	}
-}
-
-// stringList is a compose value that may be written as a string or a list.
-type stringList []string
-
-func (l *stringList) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		*l = strings.Fields(n.Value)
-		return nil
-	}
-	var s []string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	*l = s
-	return nil
-}
-
-// composePort is the container side of a ports entry, in the short
-// ("[ip:]host:container[/proto]") or the long (target: N) syntax.
-type composePort struct{ container string }
-
-func (p *composePort) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		s := interpolate(n.Value)
-		p.container = s[strings.LastIndex(s, ":")+1:]
-		return nil
-	}
-	var long struct {
-		Target string `yaml:"target"`
-	}
-	if err := n.Decode(&long); err != nil {
-		return err
-	}
-	p.container = long.Target
-	return nil
-}
-
-// composeAPI is what compose/compose.yaml's services.api says about the
-// image, with ${VAR:-default} replaced by the default.
-type composeAPI struct {
-	Image       string     `yaml:"image"`
-	User        string     `yaml:"user"`
-	WorkingDir  string     `yaml:"working_dir"`
-	Entrypoint  stringList `yaml:"entrypoint"`
-	Command     stringList `yaml:"command"`
-	Healthcheck struct {
-		Test stringList `yaml:"test"`
-	} `yaml:"healthcheck"`
-	Ports           []composePort     `yaml:"ports"`
-	Environment     map[string]string `yaml:"environment"`
-	StopGracePeriod string            `yaml:"stop_grace_period"`
-}
-
-var composeVar = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*(?::?([-?+])([^}]*))?\}`)
-
-// interpolate replaces each ${VAR:-default} (or ${VAR-default}) by its
-// default and any other ${VAR...} by "": what compose does with no such
-// variable set.
-func interpolate(s string) string {
-	return composeVar.ReplaceAllStringFunc(s, func(v string) string {
-		if m := composeVar.FindStringSubmatch(v); m[1] == "-" {
-			return m[2]
-		}
-		return ""
-	})
-}
-
-func TestInterpolateUsesComposeDefaults(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"${GANTRY_API_IMAGE:-gantry/api:latest}", "gantry/api:latest"},
-		{"${BIND:-127.0.0.1}:${PORT:-8080}:8080", "127.0.0.1:8080:8080"},
-		{"${PORT-9090}:8080/tcp", "9090:8080/tcp"},
-		{"${UNSET}x", "x"},
-		{"${REQUIRED:?must-be-set}", ""},
-		{"plain", "plain"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in+" becomes "+tc.want, func(t *testing.T) {
-			if got := interpolate(tc.in); got != tc.want {
-				t.Errorf("interpolate(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
-// readComposeAPI reads services.api of compose/compose.yaml.
-func readComposeAPI(t *testing.T) composeAPI {
-	t.Helper()
-	const rel = "compose/compose.yaml"
-	var c struct {
-		Services map[string]composeAPI `yaml:"services"`
-	}
-	readYAML(t, rel, &c)
-	api, ok := c.Services["api"]
-	if !ok {
-		t.Fatalf("%s: no services.api", rel)
-	}
-	api.Image = interpolate(api.Image)
-	return api
-}
-
-// Compose runs the image the way oci/BUILD.bazel builds it.
-func TestComposeRunsTheImageAsBuilt(t *testing.T) {
-	im := readImage(t)
-	api := readComposeAPI(t)
-	exposed := map[string]bool{}
-	for _, p := range im.ExposedPorts {
-		exposed[portNumber(p)] = true
-	}
-
-	t.Run("compose's default image is the tag //oci:load gives", func(t *testing.T) {
-		if api.Image != im.loadTag {
-			t.Errorf("compose image %q, oci_load repo_tags[0] %q", api.Image, im.loadTag)
-		}
-	})
-	t.Run("compose runs as the image's user", func(t *testing.T) {
-		if api.User != im.User {
-			t.Errorf("compose user %q, image user %q", api.User, im.User)
-		}
-	})
-	t.Run("compose keeps the image's entrypoint and working directory", func(t *testing.T) {
-		if len(api.Entrypoint) > 0 && !slices.Equal(api.Entrypoint, im.Entrypoint) {
-			t.Errorf("compose entrypoint %q, image %q", api.Entrypoint, im.Entrypoint)
-		}
-		if api.WorkingDir != "" && api.WorkingDir != im.Workdir {
-			t.Errorf("compose working_dir %q, image %q", api.WorkingDir, im.Workdir)
-		}
-	})
-	t.Run("compose's api runs the image's default command", func(t *testing.T) {
-		if len(api.Command) > 0 && !slices.Equal(api.Command, im.Cmd) {
-			t.Errorf("compose command %q, image cmd %q", api.Command, im.Cmd)
-		}
-	})
-	t.Run("the healthcheck execs the entrypoint's binary without a shell", func(t *testing.T) {
-		test := api.Healthcheck.Test
-		if len(test) < 3 || test[0] != "CMD" {
-			t.Fatalf("healthcheck test %q: want [\"CMD\", %q, \"healthcheck\", ...]; the image has no shell for CMD-SHELL", test, im.Entrypoint[0])
-		}
-		if test[1] != im.Entrypoint[0] || test[2] != "healthcheck" {
-			t.Errorf("healthcheck test %q: want it to run %q healthcheck", test, im.Entrypoint[0])
-		}
-	})
-	t.Run("every published container port is one the image exposes", func(t *testing.T) {
-		if len(api.Ports) == 0 {
-			t.Error("compose publishes no port of the api")
-		}
-		for _, p := range api.Ports {
-			if !exposed[portNumber(p.container)] {
-				t.Errorf("compose publishes container port %q; the image exposes %q", p.container, im.ExposedPorts)
-			}
-		}
-	})
-}
-
-// Docker kills a container whose stop takes longer than its grace period,
-// so the API's whole shutdown (SHUTDOWN_DELAY, then up to SHUTDOWN_TIMEOUT
-// of draining) must fit inside it with room to spare.
-func TestComposeGivesTheAPITimeToDrain(t *testing.T) {
-	api := readComposeAPI(t)
-	duration := func(what, s string) time.Duration {
-		t.Helper()
-		d, err := time.ParseDuration(interpolate(s))
-		if err != nil {
-			t.Fatalf("compose/compose.yaml: %s %q: %v", what, s, err)
-		}
-		return d
-	}
-	if api.Environment["SHUTDOWN_TIMEOUT"] == "" {
-		t.Fatal("compose/compose.yaml: services.api sets no SHUTDOWN_TIMEOUT; set it, so this check can hold it to stop_grace_period")
-	}
-	grace := duration("stop_grace_period", api.StopGracePeriod)
-	drain := duration("SHUTDOWN_TIMEOUT", api.Environment["SHUTDOWN_TIMEOUT"])
-	var delay time.Duration
-	if v := api.Environment["SHUTDOWN_DELAY"]; v != "" {
-		delay = duration("SHUTDOWN_DELAY", v)
-	}
-	if margin := 5 * time.Second; grace < delay+drain+margin {
-		t.Errorf("compose/compose.yaml: stop_grace_period %s leaves less than %s beyond SHUTDOWN_DELAY %s + SHUTDOWN_TIMEOUT %s; Docker would SIGKILL a draining API",
-			grace, margin, delay, drain)
 	}
 }

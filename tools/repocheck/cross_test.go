@@ -89,41 +89,43 @@ func checkStaticELF(t *testing.T, file, arch string) {
 	}
 }
 
-// TestCrossCompiledBinariesAreStaticAndRun builds the binary the way the
-// image needs it for each platform and runs it, under qemu-user where the
-// CPU differs, so an "exec format error" cannot ship.
+// TestCrossCompiledBinariesAreStaticAndRun builds each service binary the
+// way its image needs it for each platform and runs it, under qemu-user
+// where the CPU differs, so an "exec format error" cannot ship.
 func TestCrossCompiledBinariesAreStaticAndRun(t *testing.T) {
 	root := repoRoot(t)
-	for _, arch := range []string{"amd64", "arm64"} {
-		t.Run("the linux/"+arch+" binary is a static ELF that prints its version", func(t *testing.T) {
-			t.Parallel()
-			out := filepath.Join(t.TempDir(), "api")
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			err := gobuild.Build(ctx, gobuild.Options{Dir: root, GOARCH: arch, Out: out, Version: testVersion, Commit: testCommit})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkStaticELF(t, out, arch)
-
-			argv := append(qemuFor(t, arch), out, "version")
-			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-			cmd.Env = []string{} // nothing from this machine: the image has no environment to speak of
-			got, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, got)
-			}
-			line := strings.TrimSpace(string(got))
-			for _, want := range []string{"gantry-api", testVersion, testCommit, "linux/" + arch} {
-				if !strings.Contains(line, want) {
-					t.Errorf("version printed %q, want it to contain %q", line, want)
+	for _, s := range readServices(t) {
+		for _, arch := range []string{"amd64", "arm64"} {
+			t.Run("the linux/"+arch+" "+s.Name+" binary is a static ELF that prints its version", func(t *testing.T) {
+				t.Parallel()
+				out := filepath.Join(t.TempDir(), s.Name)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+				defer cancel()
+				err := gobuild.Build(ctx, gobuild.Options{Dir: root, Package: s.GoPackage(), GOARCH: arch, Out: out, Version: testVersion, Commit: testCommit})
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
+				checkStaticELF(t, out, arch)
+
+				argv := append(qemuFor(t, arch), out, "version")
+				cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+				cmd.Env = []string{} // nothing from this machine: the image has no environment to speak of
+				got, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, got)
+				}
+				line := strings.TrimSpace(string(got))
+				for _, want := range []string{"gantry-" + s.Name, testVersion, testCommit, "linux/" + arch} {
+					if !strings.Contains(line, want) {
+						t.Errorf("version printed %q, want it to contain %q", line, want)
+					}
+				}
+			})
+		}
 	}
 }
 
-// TestCleanBuildsAreBitIdentical builds the binary twice from nothing, each
+// TestCleanBuildsAreBitIdentical builds the binaries twice from nothing, each
 // time with an empty build cache, in a different directory and into a
 // different output path, and compares the results byte for byte. Slow
 // (two builds of the standard library and every dependency): skipped in
@@ -140,24 +142,32 @@ func TestCleanBuildsAreBitIdentical(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	var sums []string
+	services := readServices(t)
+	sums := make([]map[string]string, 2)
 	for i, dir := range []string{root, copyRoot} {
 		tmp := t.TempDir()
-		out := filepath.Join(tmp, "out", strings.Repeat("x", i+1), "api")
 		env := []string{
 			"GOCACHE=" + filepath.Join(tmp, "gocache"),
 			"GOFLAGS=-mod=readonly",
 		}
-		start := time.Now()
-		err := gobuild.Build(ctx, gobuild.Options{Dir: dir, GOARCH: "arm64", Out: out, Version: testVersion, Commit: testCommit, Env: env})
-		if err != nil {
-			t.Fatal(err)
+		sums[i] = map[string]string{}
+		// Every service from the same empty cache: the first builds the
+		// standard library and the shared packages, the others reuse them.
+		for _, s := range services {
+			out := filepath.Join(tmp, "out", strings.Repeat("x", i+1), s.Name)
+			start := time.Now()
+			err := gobuild.Build(ctx, gobuild.Options{Dir: dir, Package: s.GoPackage(), GOARCH: "arm64", Out: out, Version: testVersion, Commit: testCommit, Env: env})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sums[i][s.Name] = sha256File(t, out)
+			t.Logf("build %d of %s in %s: sha256 %s (%s)", i+1, s.Name, dir, sums[i][s.Name], time.Since(start).Round(time.Second))
 		}
-		sums = append(sums, sha256File(t, out))
-		t.Logf("build %d in %s: sha256 %s (%s)", i+1, dir, sums[i], time.Since(start).Round(time.Second))
 	}
-	if sums[0] != sums[1] {
-		t.Errorf("two clean builds differ: %s vs %s", sums[0], sums[1])
+	for _, s := range services {
+		if sums[0][s.Name] != sums[1][s.Name] {
+			t.Errorf("two clean builds of %s differ: %s vs %s", s.Name, sums[0][s.Name], sums[1][s.Name])
+		}
 	}
 }
 

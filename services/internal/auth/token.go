@@ -34,8 +34,17 @@ var ErrUnknownToken = errors.New("no such token")
 // the whole token. The token itself is never stored.
 type Hash [sha256.Size]byte
 
-// HashOf hashes a token.
-func HashOf(token string) Hash { return sha256.Sum256([]byte(token)) }
+// HashOf hashes a token. A token of the right length is copied into a
+// buffer on the stack first: converting it would cost an allocation on
+// every request.
+func HashOf(token string) Hash {
+	if len(token) != TokenLen {
+		return sha256.Sum256([]byte(token))
+	}
+	var buf [TokenLen]byte
+	copy(buf[:], token)
+	return sha256.Sum256(buf[:])
+}
 
 // NewToken returns a fresh random token: 43 base62 characters drawn
 // uniformly, by rejection sampling of random bytes, are 256.03 bits.
@@ -79,9 +88,16 @@ func checksum(body string) string {
 	return string(sum[:])
 }
 
-// checksumOf runs on every request, so it does without big.Int.
+// checksumOf runs on every request, so it neither allocates nor uses
+// big.Int: the CRC32 (IEEE) is the table-driven textbook loop over the
+// string itself (crc32.ChecksumIEEE takes a []byte, whose conversion
+// would allocate), and a test holds it to crc32.ChecksumIEEE.
 func checksumOf(body string) [checksumLen]byte {
-	n := crc32.ChecksumIEEE([]byte(body))
+	n := ^uint32(0)
+	for i := range len(body) {
+		n = crc32.IEEETable[byte(n)^body[i]] ^ n>>8 //nolint:gosec // G115: byte(n) keeps the low 8 bits on purpose, as CRC32 does
+	}
+	n = ^n
 	var out [checksumLen]byte
 	for i := checksumLen - 1; i >= 0; i-- {
 		out[i] = base62[n%62]

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/hex"
 	"errors"
+	"hash/crc32"
 	"math"
 	"strings"
 	"testing"
@@ -168,6 +169,20 @@ func TestTheSecretsCharactersAreUniform(t *testing.T) {
 	for i := range len(base62) {
 		if n := float64(counts[base62[i]]); n < want*0.85 || n > want*1.15 {
 			t.Errorf("%q came %v times, want about %.0f", base62[i], n, want)
+		}
+	}
+}
+
+func TestTheChecksumIsCRC32IEEE(t *testing.T) {
+	for _, body := range []string{"", "a", "gantry_", "gantry_" + strings.Repeat("Z", secretLen), "The quick brown fox jumps over the lazy dog"} {
+		n := crc32.ChecksumIEEE([]byte(body))
+		var want [checksumLen]byte
+		for i := checksumLen - 1; i >= 0; i-- {
+			want[i] = base62[n%62]
+			n /= 62
+		}
+		if got := checksumOf(body); got != want {
+			t.Errorf("checksumOf(%q) = %s, want %s", body, got[:], want[:])
 		}
 	}
 }

@@ -86,6 +86,20 @@ func (p Policy) CheckAddr(a netip.Addr) error {
 	return fmt.Errorf("%s is not a public address (loopback, private, link-local and the like are refused; WEBHOOK_ALLOW_CIDRS can allow a network)", a.Unmap())
 }
 
+// CheckPlainAddr says why plain http may not go to a, or nil if it may:
+// only networks in Allow are spoken to unencrypted. The delivery's dialer
+// for http asks it of the address it dials, for the same reason as
+// CheckAddr.
+func (p Policy) CheckPlainAddr(a netip.Addr) error {
+	if p.allowed(a) {
+		return nil
+	}
+	if err := p.CheckAddr(a); err != nil {
+		return err
+	}
+	return fmt.Errorf("plain http to %s is refused: use https (plain http is only for networks in WEBHOOK_ALLOW_CIDRS)", a.Unmap())
+}
+
 // ErrBadURL is the kind of a URL the policy refuses.
 var ErrBadURL = errors.New("webhook URL refused")
 

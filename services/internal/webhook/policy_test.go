@@ -88,3 +88,32 @@ func TestParseAllowNamesWhatItCannotRead(t *testing.T) {
 		t.Errorf("ParseAllow = %v", err)
 	}
 }
+
+func TestCheckPlainAddrAllowsOnlyTheAllowedNetworks(t *testing.T) {
+	allow, err := ParseAllow("127.0.0.1/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		policy Policy
+		addr   string
+		want   string // a part of the error, "" for none
+	}{
+		{"an allowed address may have plain http", Policy{Allow: allow}, "127.0.0.1", ""},
+		{"a public address may not", Policy{Allow: allow}, "93.184.215.14", "plain http to 93.184.215.14 is refused"},
+		{"loopback without the allow list may not, as it is not public", Policy{}, "127.0.0.1", "127.0.0.1 is not a public address"},
+		{"a private address beside the allowed one may not", Policy{Allow: allow}, "127.0.0.2", "127.0.0.2 is not a public address"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.policy.CheckPlainAddr(netip.MustParseAddr(tc.addr))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -173,19 +173,6 @@ func envNames(t *testing.T, root, service string) map[string]bool {
 	return names
 }
 
-// imports reports whether the service's binary imports pkg (a path
-// relative to the module), directly or not.
-func imports(t *testing.T, root, service, pkg string) bool {
-	t.Helper()
-	cmd := exec.Command("go", "list", "-deps", "./services/"+service)
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -deps ./services/%s: %v", service, err)
-	}
-	return strings.Contains("\n"+string(out), "\n"+module+pkg+"\n")
-}
-
 // binaries are the services built once per run of the tests, in binDir,
 // which TestMain makes and removes.
 var (

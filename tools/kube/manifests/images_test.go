@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bazelbuild/buildtools/build"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gantry-dev/gantry/tools/ocispec"
@@ -22,37 +21,19 @@ type builtImage struct {
 	Repository string // where //oci:push pushes it
 }
 
-// builtImages are the images oci/ declares, by service. oci/BUILD.bazel
-// declares the API's alone so far (one oci_image, one oci_load, one
-// oci_push); the notifier's arrives with the per-service images, and this
-// is the one place that reads them.
+// builtImages are the images oci/ declares (its service_image calls, as
+// tools/ocispec evaluates them), by service.
 func builtImages(t *testing.T, root string) map[string]builtImage {
 	t.Helper()
-	spec, err := ocispec.Load(root)
+	services, err := ocispec.Load(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, err := ocispec.LoadTag(root)
-	if err != nil {
-		t.Fatal(err)
+	images := map[string]builtImage{}
+	for _, s := range services {
+		images[s.Name] = builtImage{Tag: s.Tag, User: s.Spec.User, Entrypoint: s.Spec.Entrypoint, Repository: s.Repository}
 	}
-	path := filepath.Join(root, ocispec.File)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := build.ParseBuild(path, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var repo string
-	for _, r := range f.Rules("oci_push") {
-		repo = r.AttrString("repository")
-	}
-	if repo == "" {
-		t.Fatalf("%s: no oci_push with a literal repository", ocispec.File)
-	}
-	return map[string]builtImage{"api": {Tag: tag, User: spec.User, Entrypoint: spec.Entrypoint, Repository: repo}}
+	return images
 }
 
 // composeService is what the manifests are compared with in

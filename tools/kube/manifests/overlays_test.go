@@ -1,8 +1,6 @@
 package manifests
 
 import (
-	"crypto/rand"
-	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,8 +29,8 @@ func copyDeploy(t *testing.T, root string) string {
 }
 
 // writeDevSecrets makes the dev overlay's secret files as a user does,
-// with compose/init-secrets, and an API token beside them if that did not
-// write one (it does once compose mounts the bootstrap token too).
+// with compose/init-secrets: the database password, its URL and the
+// bootstrap API token.
 func writeDevSecrets(t *testing.T, root, dir string) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(root, "compose", "init-secrets"), "--force")
@@ -40,36 +38,11 @@ func writeDevSecrets(t *testing.T, root, dir string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("compose/init-secrets: %v\n%s", err, out)
 	}
-	token := filepath.Join(dir, "api_token")
-	if _, err := os.Stat(token); err == nil {
-		return
-	}
-	if err := os.WriteFile(token, []byte(newToken()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// newToken is an API token in services/internal/auth's format: gantry_,
-// 43 random base62 characters and the CRC32 of all before them in 6 base62
-// digits. The API refusing it fails the cluster test, so a drift from the
-// format cannot pass unnoticed.
-func newToken() string {
-	const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	body := []byte("gantry_")
-	for len(body) < 7+43 {
-		var b [1]byte
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-		if b[0] < 248 {        // 4*62: beyond it the first digits would be favoured
-			body = append(body, base62[b[0]%62])
+	for _, f := range []string{"db_password", "database_url", "api_token"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("compose/init-secrets wrote no %s, which the dev overlay's Secrets are made from: %v", f, err)
 		}
 	}
-	sum := crc32.ChecksumIEEE(body)
-	var digits [6]byte
-	for i := 5; i >= 0; i-- {
-		digits[i] = base62[sum%62]
-		sum /= 62
-	}
-	return string(body) + string(digits[:])
 }
 
 // rendered is one kustomization rendered from a copy of deploy/.

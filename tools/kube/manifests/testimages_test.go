@@ -28,8 +28,8 @@ const postgresTestImage = "gantry-test/postgres:17"
 
 // buildTestImages builds the API twice, stamped with two commits so that
 // the second has another digest (the rolling update's new release), and
-// the notifier, all with tools/imagebuild, and removes them from Docker
-// when t ends.
+// the notifier, with tools/imagebuild as users do, and removes them from
+// Docker when t ends.
 func buildTestImages(ctx context.Context, t *testing.T, root string) (testImages, error) {
 	if err := exec.CommandContext(ctx, "docker", "image", "inspect", postgresTestImage).Run(); err != nil {
 		cluster.Unavailable(t, fmt.Errorf("docker has no %s (tools/pgimage/build.sh builds it; .ci/docker-up starts Docker)", postgresTestImage))
@@ -41,8 +41,7 @@ func buildTestImages(ctx context.Context, t *testing.T, root string) (testImages
 		notifier: "gantry/notifier:" + suffix,
 		postgres: postgresTestImage,
 	}
-	tmp := t.TempDir()
-	tool := filepath.Join(tmp, "imagebuild")
+	tool := filepath.Join(t.TempDir(), "imagebuild")
 	if err := goBuild(ctx, root, tool, "./tools/imagebuild"); err != nil {
 		return imgs, err
 	}
@@ -53,37 +52,22 @@ func buildTestImages(ctx context.Context, t *testing.T, root string) (testImages
 			}
 		}
 	})
-	run := func(args ...string) error {
-		cmd := exec.CommandContext(ctx, tool, append([]string{"-root", root, "-load"}, args...)...)
+	// One service at a time: for a service not named, imagebuild would
+	// load the image under its :latest tag.
+	build := func(service, tag, commit string) error {
+		cmd := exec.CommandContext(ctx, tool, "-root", root, "-load", "-service", service, "-tag", tag, "-commit", commit)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("imagebuild %s: %v\n%s", strings.Join(args, " "), err, out)
+			return fmt.Errorf("imagebuild -service %s -tag %s: %v\n%s", service, tag, err, out)
 		}
 		return nil
 	}
-	if err := run("-tag", imgs.api, "-commit", suffix+"-1"); err != nil {
+	if err := build("api", imgs.api, suffix+"-1"); err != nil {
 		return imgs, err
 	}
-	if err := run("-tag", imgs.apiNext, "-commit", suffix+"-2"); err != nil {
+	if err := build("api", imgs.apiNext, suffix+"-2"); err != nil {
 		return imgs, err
 	}
-	return imgs, buildNotifierImage(ctx, root, tool, tmp, imgs.notifier, run)
-}
-
-// buildNotifierImage builds the notifier's image with imagebuild's
-// -service when it has one (it builds every service_image of oci/ then).
-// Until then, the notifier binary goes into the API's image in place of
-// the api binary: the same base, user and layout, the entrypoint's name
-// aside, which the pod's args do not depend on.
-func buildNotifierImage(ctx context.Context, root, tool, tmp, tag string, run func(...string) error) error {
-	usage, _ := exec.CommandContext(ctx, tool, "-h").CombinedOutput() // -h exits non-zero; its usage is the answer
-	if strings.Contains(string(usage), "-service") {
-		return run("-service", "notifier", "-tag", tag)
-	}
-	bin := filepath.Join(tmp, "notifier")
-	if err := goBuild(ctx, root, bin, "./services/notifier"); err != nil {
-		return err
-	}
-	return run("-binary", bin, "-tag", tag)
+	return imgs, build("notifier", imgs.notifier, suffix+"-1")
 }
 
 // goBuild builds a static linux binary of pkg, as the images hold.
