@@ -2,11 +2,13 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,6 +56,7 @@ func NewTestCluster(t testing.TB, root string) *Cluster {
 	if _, err := exec.LookPath("containerd"); err != nil {
 		Unavailable(t, fmt.Errorf("containerd is not installed (apt-get install -y containerd)"))
 	}
+	lockHost(t)
 	tmp, err := os.MkdirTemp("", "gkube-")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +81,40 @@ func NewTestCluster(t testing.TB, root string) *Cluster {
 		_ = os.Remove(tmp)
 	})
 	return c
+}
+
+// hostLock is held by the test process whose cluster runs on this machine.
+const hostLock = "/var/tmp/gantry-kube.lock"
+
+// lockHost waits until no other test process on this machine runs a
+// cluster, and keeps it so until t's cleanup (after the cluster's
+// teardown, registered later): a node's names and addresses are fixed,
+// so two at once would fail, as `go test ./...` would start them, one per
+// package.
+func lockHost(t testing.TB) {
+	t.Helper()
+	f, err := os.OpenFile(hostLock, os.O_CREATE|os.O_RDWR, 0o644) //nolint:gosec // G302: a lock file, empty, for every user of the machine
+	if err != nil {
+		t.Fatal(err)
+	}
+	for waited := false; ; waited = true {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) //nolint:gosec // G115: a file descriptor fits an int
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			t.Fatalf("lock %s: %v", hostLock, err)
+		}
+		if !waited {
+			t.Logf("waiting for another test's cluster on this machine to go (%s)", hostLock)
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatalf("still waiting for %s: %v", hostLock, t.Context().Err())
+		case <-time.After(time.Second):
+		}
+	}
+	t.Cleanup(func() { _ = f.Close() }) // closing releases the lock
 }
 
 // testLog writes each line to t.Log.

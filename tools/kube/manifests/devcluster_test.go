@@ -61,6 +61,7 @@ func TestTheDevOverlayRunsOnARealCluster(t *testing.T) {
 		{"deleting an API pod under load loses no request", 3 * time.Minute, d.underLoad(d.deleteAPod)},
 		{"scaling the API back to 1 under load loses no request", 3 * time.Minute, d.underLoad(d.scaleTo(1))},
 		{"a rolling update of the API to a new image under load loses no request", 8 * time.Minute, d.underLoad(d.rollToNextImage)},
+		{"rolling the API back under load loses no request", 3 * time.Minute, d.underLoad(d.rollBack)},
 		{"a webhook is delivered by the notifier in the cluster", 3 * time.Minute, d.webhookIsDelivered},
 	}
 	for _, s := range scenarios {
@@ -326,7 +327,7 @@ func (d *devCluster) deleteAPod(ctx context.Context) error {
 // rollToNextImage releases the API's second image (another commit, so
 // another digest) the way a release goes: deploy/apply, migration first.
 func (d *devCluster) rollToNextImage(ctx context.Context) error {
-	before, err := d.kubectl(ctx, "get", "pods", "--selector=app.kubernetes.io/component=api", "--output=jsonpath={.items[*].status.containerStatuses[0].imageID}")
+	before, err := d.apiImageIDs(ctx)
 	if err != nil {
 		return err
 	}
@@ -336,16 +337,45 @@ func (d *devCluster) rollToNextImage(ctx context.Context) error {
 	if err := d.waitReady(ctx, "gantry-api", 1); err != nil {
 		return err
 	}
-	after, err := d.kubectl(ctx, "get", "pods", "--selector=app.kubernetes.io/component=api", "--output=jsonpath={.items[*].status.containerStatuses[0].imageID}")
+	return d.runs(ctx, d.imgs.apiNext, before)
+}
+
+// rollBack is the rollback docs/kubernetes.md gives: the Deployment's
+// previous template, the schema left as it is.
+func (d *devCluster) rollBack(ctx context.Context) error {
+	before, err := d.apiImageIDs(ctx)
 	if err != nil {
 		return err
 	}
-	want, err := dockerID(ctx, d.imgs.apiNext)
+	if _, err := d.kubectl(ctx, "rollout", "undo", "deployment/gantry-api"); err != nil {
+		return err
+	}
+	if _, err := d.kubectl(ctx, "rollout", "status", "deployment/gantry-api", "--timeout=3m"); err != nil {
+		return err
+	}
+	if err := d.waitReady(ctx, "gantry-api", 1); err != nil {
+		return err
+	}
+	return d.runs(ctx, d.imgs.api, before)
+}
+
+func (d *devCluster) apiImageIDs(ctx context.Context) (string, error) {
+	return d.kubectl(ctx, "get", "pods", "--selector=app.kubernetes.io/component=api",
+		"--output=jsonpath={.items[*].status.containerStatuses[0].imageID}")
+}
+
+// runs checks that the API's pods run image now, where they ran before.
+func (d *devCluster) runs(ctx context.Context, image, before string) error {
+	after, err := d.apiImageIDs(ctx)
+	if err != nil {
+		return err
+	}
+	want, err := dockerID(ctx, image)
 	if err != nil {
 		return err
 	}
 	if after == before || !strings.HasSuffix(after, want) {
-		return fmt.Errorf("the API runs image %s (before: %s); want the new image's %s", after, before, want)
+		return fmt.Errorf("the API runs image %s (before: %s); want %s's, %s", after, before, image, want)
 	}
 	return nil
 }
