@@ -36,7 +36,7 @@ func docFiles(t *testing.T, root string) []string {
 
 // generatedPaths are made by running something, never committed; a doc may
 // name them without their existing in a clone.
-var generatedPaths = []string{"compose/secrets/", "compose/.env", "bazel-bin/", "bazel-", "dist/", "MODULE.bazel.lock", "result", ".direnv/"}
+var generatedPaths = []string{"compose/secrets/", "deploy/overlays/dev/secrets/", "compose/.env", "bazel-bin/", "bazel-", "dist/", "MODULE.bazel.lock", "result", ".direnv/"}
 
 var (
 	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)

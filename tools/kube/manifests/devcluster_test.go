@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestTheDevOverlayRunsOnARealCluster(t *testing.T) {
 		run   func(ctx context.Context) error
 	}{
 		{"the migration completes once, before the services, and both become Ready", 8 * time.Minute, d.migrateAndRollOut},
-		{"the API serves through its Service with the bootstrap token", time.Minute, d.servesThroughTheService},
+		{"the API serves through its Service with the bootstrap token, and with a token made in its pod", time.Minute, d.servesThroughTheService},
 		{"scaling the API to 3 under load loses no request", 3 * time.Minute, d.underLoad(d.scaleTo(3))},
 		{"deleting an API pod under load loses no request", 3 * time.Minute, d.underLoad(d.deleteAPod)},
 		{"scaling the API back to 1 under load loses no request", 3 * time.Minute, d.underLoad(d.scaleTo(1))},
@@ -283,8 +284,22 @@ func (d *devCluster) servesThroughTheService(ctx context.Context) error {
 	if status, err := call(ctx, client, http.MethodGet, d.api+"/v1/tasks", d.token, nil); err != nil || status != http.StatusOK {
 		return fmt.Errorf("GET /v1/tasks with the bootstrap token: %d, %v; want 200", status, err)
 	}
+	// A narrower token, made as docs/kubernetes.md says.
+	out, err := d.kubectl(ctx, "exec", "deployment/gantry-api", "--", "/usr/local/bin/api", "token", "create", "--name", "reader", "--scopes", "tasks:read")
+	if err != nil {
+		return err
+	}
+	reader := tokenShape.FindString(out)
+	if status, err := call(ctx, client, http.MethodGet, d.api+"/v1/tasks", reader, nil); err != nil || status != http.StatusOK {
+		return fmt.Errorf("GET /v1/tasks with the token kubectl exec made (%q): %d, %v; want 200", out, status, err)
+	}
+	if status, err := call(ctx, client, http.MethodPost, d.api+"/v1/tasks", reader, []byte(`{"title":"no"}`)); err != nil || status != http.StatusForbidden {
+		return fmt.Errorf("POST /v1/tasks with a tasks:read token: %d, %v; want 403", status, err)
+	}
 	return nil
 }
+
+var tokenShape = regexp.MustCompile(`gantry_[0-9A-Za-z]{49}`)
 
 // underLoad runs a scenario while requests flow, then requires that none
 // was lost, and that some were answered.
