@@ -40,7 +40,7 @@ func pin(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("pin: %w", err)
 	}
-	if err := os.WriteFile(*out, manifests.ComponentYAML(pins), 0o644); err != nil { //nolint:gosec // G306: a file of the repository, as any other
+	if err := os.WriteFile(*out, manifests.ComponentYAML(pins), 0o644); err != nil {
 		return fmt.Errorf("pin: %w", err)
 	}
 	for _, p := range pins {

@@ -21,7 +21,7 @@ func TestEachContainerCheckCatchesWhatItIsFor(t *testing.T) {
 	tests := []struct {
 		name   string
 		check  func(*report, facts, container)
-		break_ func(c *corev1.Container, pod *corev1.PodSpec)
+		broken func(c *corev1.Container, pod *corev1.PodSpec)
 		want   string
 	}{
 		{"an image no service builds", checkImage, func(c *corev1.Container, _ *corev1.PodSpec) { c.Image = "gantry/tasks:latest" }, "no services/tasks binary"},
@@ -54,7 +54,7 @@ func TestEachContainerCheckCatchesWhatItIsFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("finds "+tt.name, func(t *testing.T) {
-			c := brokenAPI(t, dev, tt.break_)
+			c := brokenAPI(t, dev, tt.broken)
 			rep := &report{t: t}
 			tt.check(rep, f, c)
 			if !strings.Contains(strings.Join(rep.problems, "\n"), tt.want) {
@@ -98,7 +98,7 @@ func TestEachObjectCheckCatchesWhatItIsFor(t *testing.T) {
 	tests := []struct {
 		name   string
 		check  func(*report, facts, rendered)
-		break_ func(t *testing.T, k *rendered)
+		broken func(t *testing.T, k *rendered)
 		want   string
 	}{
 		{"a migration on another image than the API's", checkMigration, func(t *testing.T, k *rendered) {
@@ -120,7 +120,7 @@ func TestEachObjectCheckCatchesWhatItIsFor(t *testing.T) {
 		{"no default deny", checkNetworkPolicies, func(t *testing.T, k *rendered) {
 			policy(t, k, "gantry-default-deny").Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 		}, "no policy denies all traffic"},
-		{"a database Service the URL does not name", checkDevDatabase, func(t *testing.T, k *rendered) {
+		{"a database Service the URL does not name", checkDevDatabase, func(_ *testing.T, k *rendered) {
 			for i, o := range k.Objects {
 				if o.Kind == "Service" && o.Name == "db" {
 					k.Objects[i].Name = "postgres"
@@ -131,7 +131,7 @@ func TestEachObjectCheckCatchesWhatItIsFor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("finds "+tt.name, func(t *testing.T) {
 			k := renderAll(t)[1] // a fresh rendering to break
-			tt.break_(t, &k)
+			tt.broken(t, &k)
 			rep := &report{t: t}
 			tt.check(rep, f, k)
 			if !strings.Contains(strings.Join(rep.problems, "\n"), tt.want) {
