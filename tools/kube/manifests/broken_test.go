@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,7 +18,8 @@ import (
 // check is for, reports it: none of them passes whatever it is given.
 func TestEachContainerCheckCatchesWhatItIsFor(t *testing.T) {
 	f := readFacts(t)
-	dev := renderAll(t)[1]
+	all := renderAll(t)
+	dev := all[1]
 	tests := []struct {
 		name   string
 		check  func(*report, facts, container)
@@ -52,6 +54,14 @@ func TestEachContainerCheckCatchesWhatItIsFor(t *testing.T) {
 		}, "read as bytes"},
 		{"no memory limit", checkResources, func(c *corev1.Container, _ *corev1.PodSpec) { delete(c.Resources.Limits, corev1.ResourceMemory) }, "no memory limit"},
 	}
+	t.Run("finds a prod image by tag", func(t *testing.T) {
+		c := brokenAPI(t, all[2], func(c *corev1.Container, _ *corev1.PodSpec) { c.Image = "ghcr.io/gantry-dev/gantry/api:latest" })
+		rep := &report{t: t}
+		checkImage(rep, f, c)
+		if want := "by digest only"; !strings.Contains(strings.Join(rep.problems, "\n"), want) {
+			t.Fatalf("want a problem with %q; got %q", want, rep.problems)
+		}
+	})
 	for _, tt := range tests {
 		t.Run("finds "+tt.name, func(t *testing.T) {
 			c := brokenAPI(t, dev, tt.broken)
@@ -120,6 +130,9 @@ func TestEachObjectCheckCatchesWhatItIsFor(t *testing.T) {
 		{"no default deny", checkNetworkPolicies, func(t *testing.T, k *rendered) {
 			policy(t, k, "gantry-default-deny").Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 		}, "no policy denies all traffic"},
+		{"a service without a Deployment", checkEveryService, func(_ *testing.T, k *rendered) {
+			k.Objects = slices.DeleteFunc(k.Objects, func(o Object) bool { return o.ID() == "Deployment/gantry-notifier" })
+		}, "services/notifier has an image in oci/ but no Deployment"},
 		{"a database Service the URL does not name", checkDevDatabase, func(_ *testing.T, k *rendered) {
 			for i, o := range k.Objects {
 				if o.Kind == "Service" && o.Name == "db" {

@@ -20,12 +20,9 @@ type facts struct {
 	routes   map[string]bool            // the admin listener's paths
 	built    map[string]builtImage      // by service
 	compose  map[string]composeService  // by compose service
-	env      map[string]map[string]bool // variables each service reads
-	ports    map[string][]string        // by service: "PORT" and/or "ADMIN_PORT", the listeners it opens
+	env      map[string]map[string]bool // variables each service of oci/ reads
+	ports    map[string][]string        // by service of oci/: "PORT" and/or "ADMIN_PORT", the listeners it opens
 }
-
-// services are the binaries under services/ that run in the cluster.
-var services = []string{"api", "notifier"}
 
 func readFacts(t *testing.T) facts {
 	t.Helper()
@@ -39,7 +36,7 @@ func readFacts(t *testing.T) facts {
 		env:      map[string]map[string]bool{},
 		ports:    map[string][]string{},
 	}
-	for _, s := range services {
+	for s := range f.built {
 		f.env[s] = envNames(t, root, s)
 		f.ports[s] = listeners(t, root, s)
 	}

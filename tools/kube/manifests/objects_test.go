@@ -35,6 +35,7 @@ func TestTheObjectsFitTogether(t *testing.T) {
 		{"select the pods they serve, budget and scale", checkSelection, ""},
 		{"let only the notifier leave the cluster and only the services reach the database", checkNetworkPolicies, ""},
 		{"run compose's database at the host compose/init-secrets puts in the URL", checkDevDatabase, "deploy/overlays/dev"},
+		{"run a Deployment of every service oci/ builds an image of", checkEveryService, ""},
 	}
 	for _, k := range renderAll(t) {
 		for _, ch := range checks {
@@ -46,6 +47,21 @@ func TestTheObjectsFitTogether(t *testing.T) {
 				ch.check(rep, f, k)
 				rep.done()
 			})
+		}
+	}
+}
+
+// checkEveryService: a service added to oci/ (and compose) is deployed
+// too, as a Deployment named gantry-SERVICE running its image.
+func checkEveryService(r *report, f facts, k rendered) {
+	for svc := range f.built {
+		d, err := Find[appsv1.Deployment](k.Objects, "Deployment", "gantry-"+svc)
+		if err != nil {
+			r.errorf("services/%s has an image in oci/ but no Deployment gantry-%s in deploy/base", svc, svc)
+			continue
+		}
+		if got, _ := service(d.Spec.Template.Spec.Containers[0].Image); got != svc {
+			r.errorf("Deployment gantry-%s runs %s, not the %s image", svc, d.Spec.Template.Spec.Containers[0].Image, svc)
 		}
 	}
 }
