@@ -42,7 +42,6 @@ var types = map[string]reflect.Type{
 	"v1/Service":                             reflect.TypeFor[corev1.Service](),
 	"v1/Secret":                              reflect.TypeFor[corev1.Secret](),
 	"v1/ConfigMap":                           reflect.TypeFor[corev1.ConfigMap](),
-	"v1/PersistentVolume":                    reflect.TypeFor[corev1.PersistentVolume](),
 	"apps/v1/Deployment":                     reflect.TypeFor[appsv1.Deployment](),
 	"apps/v1/StatefulSet":                    reflect.TypeFor[appsv1.StatefulSet](),
 	"batch/v1/Job":                           reflect.TypeFor[batchv1.Job](),
