@@ -46,7 +46,8 @@ func NewTestControlPlane(t testing.TB, root string) *ControlPlane {
 
 // NewTestCluster starts a single-node cluster for t and tears it down when
 // t ends, failing t if the host is not as it was. t skips without the
-// binaries, root, containerd or a free host (no other cluster).
+// binaries, root or containerd, and waits while another test's cluster
+// runs on this machine.
 func NewTestCluster(t testing.TB, root string) *Cluster {
 	t.Helper()
 	bin := NeedBinaries(t, root)
@@ -57,6 +58,13 @@ func NewTestCluster(t testing.TB, root string) *Cluster {
 		Unavailable(t, fmt.Errorf("containerd is not installed (apt-get install -y containerd)"))
 	}
 	lockHost(t)
+	// The host as this test found it, once no other cluster runs: checked
+	// again after the teardown, whatever else the test cleans up.
+	before, err := SnapshotHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hostUnchanged(t, before) })
 	tmp, err := os.MkdirTemp("", "gkube-")
 	if err != nil {
 		t.Fatal(err)
@@ -141,10 +149,8 @@ func Phase(t *testing.T, name string, limit time.Duration, f func(context.Contex
 	t.Logf("%s: ok (%.1fs)", name, time.Since(start).Seconds())
 }
 
-// HostUnchanged fails t if the host differs from before: register it with
-// t.Cleanup before NewTestCluster, so that it runs after the cluster's
-// own cleanup.
-func HostUnchanged(t *testing.T, before Host) {
+// hostUnchanged fails t if the host differs from before.
+func hostUnchanged(t testing.TB, before Host) {
 	t.Helper()
 	after, err := SnapshotHost()
 	if err != nil {

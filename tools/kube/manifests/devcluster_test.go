@@ -35,11 +35,6 @@ func TestTheDevOverlayRunsOnARealCluster(t *testing.T) {
 		return err
 	})
 	dbDir := t.TempDir() // the database's volume; removed after the cluster's teardown
-	before, err := cluster.SnapshotHost()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cluster.HostUnchanged(t, before) }) // after the cluster's own cleanup
 	c := cluster.NewTestCluster(t, root)
 	t.Logf("cluster up %.1fs into the test", time.Since(start).Seconds())
 	d := &devCluster{top: t, t: t, c: c, root: root, imgs: imgs, dir: t.TempDir()}
