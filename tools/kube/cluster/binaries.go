@@ -16,6 +16,14 @@ import (
 // built them must not pass by skipping.
 const RequireEnv = "GANTRY_REQUIRE_KUBE"
 
+// NodeEnv lets `go test` start a node: a kubelet changes the host
+// (iptables chains, sysctls, mounts, cgroups, a bridge), so a test starts
+// one only when asked, with GANTRY_KUBE=1 or GANTRY_REQUIRE_KUBE=1, never
+// merely because the binaries happen to be built. GANTRY_KUBE=off skips
+// the control-plane tests too (CI's plain `go test ./...`, whose Kubernetes
+// step runs them all).
+const NodeEnv = "GANTRY_KUBE"
+
 // Binaries is the directory tools/kube/build-binaries fills: kube-apiserver,
 // kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl and
 // etcd, at the versions .ci/tools/kubernetes and .ci/tools/etcd pin.
@@ -61,6 +69,9 @@ func script(ctx context.Context, root, name string, args ...string) (string, err
 // (failing it instead when GANTRY_REQUIRE_KUBE is set).
 func NeedBinaries(t testing.TB, root string) Binaries {
 	t.Helper()
+	if os.Getenv(NodeEnv) == "off" && os.Getenv(RequireEnv) == "" {
+		t.Skipf("SKIPPING: %s=off", NodeEnv)
+	}
 	bin, err := FindBinaries(t.Context(), root)
 	if err != nil {
 		Unavailable(t, err)

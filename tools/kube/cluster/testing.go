@@ -45,11 +45,14 @@ func NewTestControlPlane(t testing.TB, root string) *ControlPlane {
 }
 
 // NewTestCluster starts a single-node cluster for t and tears it down when
-// t ends, failing t if the host is not as it was. t skips without the
-// binaries, root or containerd, and waits while another test's cluster
-// runs on this machine.
+// t ends, failing t if the host is not as it was. t skips unless asked
+// (NodeEnv), without the binaries, root or containerd, and waits while
+// another test's cluster runs on this machine.
 func NewTestCluster(t testing.TB, root string) *Cluster {
 	t.Helper()
+	if os.Getenv(NodeEnv) != "1" && os.Getenv(RequireEnv) == "" {
+		t.Skipf("SKIPPING: a node changes this host's iptables, sysctls and mounts (and restores them); set %s=1 to run it", NodeEnv)
+	}
 	bin := NeedBinaries(t, root)
 	if os.Geteuid() != 0 {
 		Unavailable(t, fmt.Errorf("a node needs root"))
