@@ -65,14 +65,20 @@ func TestRetryWaitsForADatabaseThatStartsLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
+	// The test waits for the restart to return: Retry may connect while
+	// Start is still waiting, and the cluster's cleanup must not remove the
+	// server under it.
+	restarted := make(chan error, 1)
 	go func() {
 		time.Sleep(1500 * time.Millisecond)
-		if err := c.Start(); err != nil {
-			t.Errorf("restart: %v", err)
-		}
+		restarted <- c.Start()
 	}()
 	start := time.Now()
-	if err := process.Retry(context.Background(), quiet, 30*time.Second, "connect", pool.Ping); err != nil {
+	err = process.Retry(context.Background(), quiet, 30*time.Second, "connect", pool.Ping)
+	if rerr := <-restarted; rerr != nil {
+		t.Fatalf("restart: %v", rerr)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) < time.Second {
