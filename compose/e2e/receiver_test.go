@@ -68,8 +68,7 @@ func startReceiver(t *testing.T, s *stack) *receiver {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			logs, _ := exec.Command("docker", "logs", rc.name).CombinedOutput()
-			t.Logf("receiver logs:\n%s", logs)
+			t.Logf("what the receiver got:\n%s", summary(rc.records("")))
 		}
 		if out, err := exec.Command("docker", "rm", "--force", "--volumes", rc.name).CombinedOutput(); err != nil {
 			t.Errorf("docker rm %s: %v\n%s", rc.name, err, out)
@@ -116,10 +115,11 @@ type arrival struct {
 	Answered  time.Time `json:"answered"`
 }
 
-// records returns what the receiver got for hook, in arrival order.
+// records returns what the receiver got for hook ("": for every hook), in
+// arrival order.
 func (rc *receiver) records(hook string) []arrival {
 	rc.t.Helper()
-	resp, err := client.Get(rc.control + "/records") //nolint:noctx // the client's timeout bounds it
+	resp, err := client.Get(rc.control + "/records")
 	if err != nil {
 		rc.t.Fatalf("read the receiver: %v", err)
 	}
@@ -130,7 +130,7 @@ func (rc *receiver) records(hook string) []arrival {
 	}
 	var mine []arrival
 	for _, a := range all {
-		if a.Hook == hook {
+		if hook == "" || a.Hook == hook {
 			mine = append(mine, a)
 		}
 	}
@@ -157,7 +157,7 @@ func (rc *receiver) waitFor(hook string, within time.Duration, what string, done
 func summary(as []arrival) string {
 	var b strings.Builder
 	for _, a := range as {
-		fmt.Fprintf(&b, "  %s %s from %s: %d\n", a.Arrived.Format("15:04:05.000"), a.ID, a.From, a.Status)
+		fmt.Fprintf(&b, "  %s %s %s from %s: %d\n", a.Arrived.Format("15:04:05.000"), a.Hook, a.ID, a.From, a.Status)
 	}
 	return b.String()
 }
