@@ -116,10 +116,13 @@ func (p *proc) stop() {
 	}
 }
 
-// cpuTime is the CPU the process has used so far, user and system, from
+// cpuTime is the CPU the process has used so far.
+func (p *proc) cpuTime() (time.Duration, error) { return cpuTimeOf(p.cmd.Process.Pid) }
+
+// cpuTimeOf is the CPU process pid has used so far, user and system, from
 // /proc/PID/stat, whose clock ticks are USER_HZ: 100 a second on Linux.
-func (p *proc) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+func cpuTimeOf(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -128,12 +131,12 @@ func (p *proc) cpuTime() (time.Duration, error) {
 	// the 12th and 13th.
 	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", p.cmd.Process.Pid, len(f))
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(f))
 	}
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)
 	stime, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", p.cmd.Process.Pid, f[11], f[12])
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }

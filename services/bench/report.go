@@ -40,6 +40,7 @@ type hookFigures struct {
 	writeP50, writeP99, writeCPU           []float64 // with the event / without
 	latP50, latP99                         []time.Duration
 	perSecond                              []float64
+	cpuPerDelivery                         []time.Duration // the notifiers', PostgreSQL's and the receiver's
 }
 
 func newReport(o options) *report {
@@ -115,13 +116,20 @@ func (r *report) latency(n int, posts result, st deliveryStats, want, bad int) {
 		n, posts.Requests, posts.RPS(), ms(posts.P99), st.deliveries, want, ms(st.p50), ms(st.p90), ms(st.p99), ms(st.max), st.repeats, bad))
 }
 
-func (r *report) throughput(n int, st deliveryStats, want int, started time.Time) {
+func (r *report) throughput(n int, st deliveryStats, want int, started time.Time, use cpuUse) {
 	h := &r.hooks
 	window := st.last.Sub(st.first)
 	h.perSecond = append(h.perSecond, perSecond(st.deliveries, window))
-	h.throughputRows = append(h.throughputRows, fmt.Sprintf("| %d | %d of %d | %s | **%.0f** | %s (%.0f/s) | %d |",
+	pg := us(per(use.postgres, st.deliveries))
+	if use.postgresWhy != "" {
+		pg = "not measured: " + use.postgresWhy
+	}
+	total := per(use.notifiers+use.postgres+use.receiver, st.deliveries)
+	h.cpuPerDelivery = append(h.cpuPerDelivery, total)
+	h.throughputRows = append(h.throughputRows, fmt.Sprintf("| %d | %d of %d | %s | **%.0f** | %s (%.0f/s) | %d | %s | %s | %s | %s |",
 		n, st.deliveries, want, window.Round(time.Millisecond), perSecond(st.deliveries, window),
-		st.last.Sub(started).Round(time.Millisecond), perSecond(st.deliveries, st.last.Sub(started)), st.repeats))
+		st.last.Sub(started).Round(time.Millisecond), perSecond(st.deliveries, st.last.Sub(started)), st.repeats,
+		us(per(use.notifiers, st.deliveries)), pg, us(per(use.receiver, st.deliveries)), us(total)))
 }
 
 func median[T float64 | time.Duration](v []T) T {
@@ -203,6 +211,8 @@ func (r *report) webhooks(w *strings.Builder) {
 	}
 	if len(h.perSecond) > 0 {
 		fmt.Fprintf(w, "| deliveries a second, two notifiers, from a backlog of %d events x %d webhooks | %.0f | >= 1000 |\n", r.o.backlog, hookCount, median(h.perSecond))
+		c := median(h.cpuPerDelivery)
+		fmt.Fprintf(w, "| ... CPU per delivery: notifiers, PostgreSQL, receiver (what two cores allow at best) | %s (%.0f/s) | |\n", us(c), perSecond(2, c))
 	}
 	fmt.Fprintf(w, "\nThe write, both builds in interleaved turns at the same rate (%d connections; latency from each request's scheduled time):\n\n", writeConns)
 	fmt.Fprintf(w, "| run | with the event | without | p50 ratio | p99 ratio |\n|---|---|---|---|---|\n%s\n", strings.Join(h.writeRows, "\n"))
@@ -212,6 +222,6 @@ func (r *report) webhooks(w *strings.Builder) {
 	}
 	if len(h.throughputRows) > 0 {
 		fmt.Fprintf(w, "\nDelivery throughput, two notifiers started on the backlog together:\n\n")
-		fmt.Fprintf(w, "| run | deliveries | first to last | per second | from starting the notifiers | repeats |\n|---|---|---|---|---|---|\n%s\n", strings.Join(h.throughputRows, "\n"))
+		fmt.Fprintf(w, "| run | deliveries | first to last | per second | from starting the notifiers | repeats | CPU per delivery: notifiers | PostgreSQL | receiver | all |\n|---|---|---|---|---|---|---|---|---|---|\n%s\n", strings.Join(h.throughputRows, "\n"))
 	}
 }

@@ -170,6 +170,8 @@ func (e *env) deliveryThroughput(ctx context.Context) error {
 			return err
 		}
 		want := e.o.backlog * hookCount
+		pgBefore, pgErr := postgresCPU(ctx, db)
+		selfBefore := selfCPU()
 		started := time.Now()
 		var notifiers []*proc
 		for range 2 {
@@ -180,15 +182,28 @@ func (e *env) deliveryThroughput(ctx context.Context) error {
 			notifiers = append(notifiers, n)
 		}
 		werr := rc.waitCount(ctx, want, 5*time.Minute)
+		use := cpuUse{receiver: selfCPU() - selfBefore}
+		if pgErr == nil {
+			var pgAfter pgSnapshot
+			if pgAfter, pgErr = postgresCPU(ctx, db); pgErr == nil {
+				use.postgres = pgAfter.since(pgBefore)
+			}
+		}
+		if pgErr != nil {
+			use.postgresWhy = pgErr.Error()
+		}
 		for _, n := range notifiers {
+			if t, err := n.cpuTime(); err == nil {
+				use.notifiers += t
+			}
 			n.stop()
 		}
 		got, bad := rc.take()
 		st := summarize(got)
-		e.report.throughput(run, st, want, started)
-		fmt.Fprintf(os.Stderr, "bench: throughput run %d: %d of %d deliveries in %s from the first, %.0f/s; %s from starting the notifiers; %d repeats\n",
+		e.report.throughput(run, st, want, started, use)
+		fmt.Fprintf(os.Stderr, "bench: throughput run %d: %d of %d deliveries in %s from the first, %.0f/s; %s from starting the notifiers; %d repeats; CPU per delivery: notifiers %s, PostgreSQL %s, receiver %s\n",
 			run, st.deliveries, want, st.last.Sub(st.first).Round(time.Millisecond), perSecond(st.deliveries, st.last.Sub(st.first)),
-			st.last.Sub(started).Round(time.Millisecond), st.repeats)
+			st.last.Sub(started).Round(time.Millisecond), st.repeats, us(per(use.notifiers, st.deliveries)), us(per(use.postgres, st.deliveries)), us(per(use.receiver, st.deliveries)))
 		if werr != nil || bad > 0 {
 			return fmt.Errorf("run %d: %d badly signed; %w", run, bad, werr)
 		}
