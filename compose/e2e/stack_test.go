@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,6 +31,7 @@ const Password = `p@ss w0rd$!#'"%/\`
 // Images the stack runs; the environment may name others.
 var (
 	apiImage      = envOr("GANTRY_API_IMAGE", "gantry/api:latest")
+	notifierImage = envOr("GANTRY_NOTIFIER_IMAGE", "gantry/notifier:latest")
 	postgresImage = envOr("GANTRY_POSTGRES_IMAGE", "gantry-test/postgres:17")
 )
 
@@ -75,7 +77,7 @@ func newBareStack(t *testing.T) *stack {
 	if os.Getenv("GANTRY_E2E") != "1" {
 		t.Skip("SKIPPING compose end-to-end tests: set GANTRY_E2E=1 (they need Docker and the images; see compose/e2e/run)")
 	}
-	for _, img := range []string{apiImage, postgresImage} {
+	for _, img := range []string{apiImage, notifierImage, postgresImage} {
 		if err := exec.Command("docker", "image", "inspect", img).Run(); err != nil {
 			t.Fatalf("image %s is missing: build it first (compose/e2e/run does)", img)
 		}
@@ -125,12 +127,22 @@ func initSecrets(t *testing.T, dir, password string) {
 func (s *stack) run(args ...string) (string, error) {
 	base := []string{"compose", "-p", s.project, "-f", filepath.Join(repoRoot(s.t), "compose", "compose.yaml"), "--project-directory", s.dir}
 	cmd := exec.Command("docker", append(base, args...)...)
-	cmd.Env = append(os.Environ(), "GANTRY_API_IMAGE="+apiImage, "GANTRY_POSTGRES_IMAGE="+postgresImage, "GANTRY_API_PORT="+s.port)
+	cmd.Env = append(os.Environ(), "GANTRY_API_IMAGE="+apiImage, "GANTRY_NOTIFIER_IMAGE="+notifierImage,
+		"GANTRY_POSTGRES_IMAGE="+postgresImage, "GANTRY_API_PORT="+s.port)
 	cmd.Env = append(cmd.Env, s.env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	return out.String(), err
+}
+
+// with is the same project run with more of compose's variables, which
+// win over the stack's own: for one command that configures a service
+// apart from the rest.
+func (s *stack) with(env ...string) *stack {
+	c := *s
+	c.env = append(slices.Clone(s.env), env...)
+	return &c
 }
 
 func (s *stack) must(args ...string) string {

@@ -58,6 +58,16 @@ func (s *samples) add(o samples) {
 
 // sample is load without the summing up.
 func sample(ctx context.Context, addr string, conns int, d time.Duration, next request, ok check) samples {
+	return paced(ctx, addr, conns, 0, d, next, ok)
+}
+
+// paced sends rate requests a second in all over conns connections, each
+// request at its own time whatever became of the one before: connection c
+// sends its seq-th at start + (seq*conns + c)/rate. A latency counts from
+// that time, not from when the request went out, so a server that falls
+// behind is charged for the wait too (no coordinated omission). Rate 0 is
+// a closed loop: each connection sends as soon as it has its answer.
+func paced(ctx context.Context, addr string, conns int, rate float64, d time.Duration, next request, ok check) samples {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	lat := make([][]time.Duration, conns)
@@ -67,9 +77,23 @@ func sample(ctx context.Context, addr string, conns int, d time.Duration, next r
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := range conns {
+		var pace func(context.Context, int) (time.Time, error)
+		if rate > 0 {
+			pace = func(ctx context.Context, seq int) (time.Time, error) {
+				at := start.Add(time.Duration(float64(seq*conns+c) / rate * float64(time.Second)))
+				if wait := time.Until(at); wait > 0 {
+					select {
+					case <-time.After(wait):
+					case <-ctx.Done():
+						return at, ctx.Err()
+					}
+				}
+				return at, nil
+			}
+		}
 		wg.Go(func() {
 			var err error
-			lat[c], errs[c], err = worker(ctx, addr, c, next, ok)
+			lat[c], errs[c], err = worker(ctx, addr, c, pace, next, ok)
 			if err != nil {
 				once.Do(func() { firstErr = err })
 			}
@@ -91,15 +115,20 @@ func (s samples) result() (result, error) {
 		return result{}, fmt.Errorf("no request completed: %v", s.firstErr)
 	}
 	slices.Sort(all)
-	pct := func(p float64) time.Duration { return all[int(float64(len(all)-1)*p)] }
 	return result{
 		Requests: len(all), Errors: s.errors, Elapsed: s.elapsed,
-		P50: pct(.50), P90: pct(.90), P99: pct(.99), Max: all[len(all)-1],
+		P50: percentile(all, .50), P90: percentile(all, .90), P99: percentile(all, .99), Max: all[len(all)-1],
 	}, nil
 }
 
+// percentile is the exact p-th percentile (0 to 1) of sorted.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	return sorted[int(float64(len(sorted)-1)*p)]
+}
+
 // worker runs one connection until ctx ends, reconnecting after errors.
-func worker(ctx context.Context, addr string, c int, next request, ok check) ([]time.Duration, int, error) {
+// pace, if not nil, waits for each request's time and returns it.
+func worker(ctx context.Context, addr string, c int, pace func(context.Context, int) (time.Time, error), next request, ok check) ([]time.Duration, int, error) {
 	lat := make([]time.Duration, 0, 1<<16)
 	errs := 0
 	buf := make([]byte, 0, 4096)
@@ -118,8 +147,13 @@ func worker(ctx context.Context, addr string, c int, next request, ok check) ([]
 		}
 		br := bufio.NewReaderSize(conn, 16<<10)
 		for ctx.Err() == nil {
-			buf = next(c, seq, buf[:0])
 			t0 := time.Now()
+			if pace != nil {
+				if t0, err = pace(ctx, seq); err != nil {
+					break
+				}
+			}
+			buf = next(c, seq, buf[:0])
 			if _, err = conn.Write(buf); err != nil {
 				break
 			}

@@ -7,6 +7,7 @@
 //
 //	go run ./services/bench            # the full suite (-runs 5: about 7 minutes here)
 //	go run ./services/bench -smoke     # seconds: it starts, measures, prints
+//	go run ./services/bench -webhooks  # the webhook figures alone
 package main
 
 import (
@@ -29,6 +30,11 @@ type options struct {
 	large    int
 	out      string
 	headline bool
+	webhooks bool
+	// The webhook measurements: the rate of the write comparison, the
+	// event rate of the latency measurement, the events of the backlog.
+	writeRate, eventsRate float64
+	backlog               int
 }
 
 func main() {
@@ -48,9 +54,17 @@ func main() {
 	flag.IntVar(&o.large, "large", 1_000_000, "tasks in the database of the growth measurement")
 	flag.StringVar(&o.out, "o", "", "also write the report to this file")
 	flag.BoolVar(&o.headline, "headline", false, "measure only the side-by-side GET by id")
+	flag.BoolVar(&o.webhooks, "webhooks", false, "measure only the webhook figures: the write with and without its event, delivery latency and throughput")
+	flag.Float64Var(&o.writeRate, "write-rate", 500, "POSTs a second to each build in the write comparison")
+	flag.Float64Var(&o.eventsRate, "events-rate", 200, "events a second in the delivery latency measurement (each to 3 webhooks)")
+	flag.IntVar(&o.backlog, "backlog", 5000, "events in the backlog of the delivery throughput measurement (each to 3 webhooks)")
 	flag.Parse()
 	if o.smoke {
-		o.runs, o.duration, o.small, o.large = 1, 2*time.Second, 1_000, 20_000
+		o.runs, o.duration, o.small, o.large, o.backlog = 1, 2*time.Second, 1_000, 20_000, 300
+	}
+	if o.headline && o.webhooks {
+		fmt.Fprintln(os.Stderr, "bench: -headline and -webhooks each measure only their part; give one")
+		os.Exit(2)
 	}
 	// One thread, like wrk -t1: the load generator is most of this
 	// process's work, and a second thread mostly spun looking for some,

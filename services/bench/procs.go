@@ -16,37 +16,55 @@ import (
 
 // proc is a server under test, in a process of its own like in production.
 type proc struct {
-	cmd  *exec.Cmd
-	addr string
+	cmd   *exec.Cmd
+	addr  string // PORT
+	admin string // ADMIN_PORT
 }
 
 // startProc starts bin with env and waits until path answers 200. It
 // returns how long that took from the start of the process.
 func startProc(bin string, args, env []string, path string) (*proc, time.Duration, error) {
+	return start(bin, args, env, path, false)
+}
+
+// startNotifier starts `notifier serve` and waits until it works the
+// queues: its /readyz, on the admin listener, its only one.
+func startNotifier(bin string, env []string) (*proc, error) {
+	p, _, err := start(bin, []string{"serve"}, env, "/readyz", true)
+	return p, err
+}
+
+// start starts bin and waits until path answers 200 on its PORT, or on its
+// ADMIN_PORT if admin.
+func start(bin string, args, env []string, path string, admin bool) (*proc, time.Duration, error) {
 	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, 0, err
 	}
 	// The API's admin listener needs a port of its own too: two servers
 	// run at once, and something else may hold the default 9090.
-	admin, err := loopback.FreePort()
+	adminPort, err := loopback.FreePort()
 	if err != nil {
 		return nil, 0, err
 	}
-	p := &proc{addr: "127.0.0.1:" + strconv.Itoa(port)}
+	p := &proc{addr: "127.0.0.1:" + strconv.Itoa(port), admin: "127.0.0.1:" + strconv.Itoa(adminPort)}
 	p.cmd = exec.Command(bin, args...) //nolint:noctx // the server outlives this call; stop ends it with SIGINT, as in production
-	p.cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port), "ADMIN_PORT="+strconv.Itoa(admin), "BENCH_ADDR="+p.addr)
+	p.cmd.Env = append(append(os.Environ(), env...), "PORT="+strconv.Itoa(port), "ADMIN_PORT="+strconv.Itoa(adminPort), "BENCH_ADDR="+p.addr)
 	logs, err := os.CreateTemp("", "bench-server-*.log") // the logs go somewhere real, as in production
 	if err != nil {
 		return nil, 0, err
 	}
 	defer func() { _ = logs.Close() }() // the server writes through descriptors of its own
 	p.cmd.Stdout, p.cmd.Stderr = logs, logs
-	start := time.Now()
+	begun := time.Now()
 	if err := p.cmd.Start(); err != nil {
 		return nil, 0, err
 	}
-	ready, err := waitFor200(p.addr, path, start, 20*time.Second)
+	probe := p.addr
+	if admin {
+		probe = p.admin
+	}
+	ready, err := waitFor200(probe, path, begun, 20*time.Second)
 	if err != nil {
 		p.stop()
 		out, _ := os.ReadFile(logs.Name())
@@ -98,10 +116,13 @@ func (p *proc) stop() {
 	}
 }
 
-// cpuTime is the CPU the process has used so far, user and system, from
+// cpuTime is the CPU the process has used so far.
+func (p *proc) cpuTime() (time.Duration, error) { return cpuTimeOf(p.cmd.Process.Pid) }
+
+// cpuTimeOf is the CPU process pid has used so far, user and system, from
 // /proc/PID/stat, whose clock ticks are USER_HZ: 100 a second on Linux.
-func (p *proc) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+func cpuTimeOf(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -110,12 +131,12 @@ func (p *proc) cpuTime() (time.Duration, error) {
 	// the 12th and 13th.
 	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", p.cmd.Process.Pid, len(f))
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(f))
 	}
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)
 	stime, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", p.cmd.Process.Pid, f[11], f[12])
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }

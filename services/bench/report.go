@@ -30,6 +30,17 @@ type report struct {
 	growthRows []string
 	listP50    map[int][2]time.Duration // tasks -> first, deep p50
 	foot       []string
+	hooks      hookFigures
+}
+
+// hookFigures are the webhook measurements' rows and, per run, the
+// figures their medians are taken of.
+type hookFigures struct {
+	writeRows, latencyRows, throughputRows []string
+	writeP50, writeP99, writeCPU           []float64 // with the event / without
+	latP50, latP99                         []time.Duration
+	perSecond                              []float64
+	cpuPerDelivery                         []time.Duration // the notifiers', PostgreSQL's and the receiver's
 }
 
 func newReport(o options) *report {
@@ -88,6 +99,39 @@ func (r *report) footprint(idle, peak float64, ready time.Duration, bin int64, i
 	}
 }
 
+func (r *report) writes(n int, w writeRun) {
+	h := &r.hooks
+	h.writeP50 = append(h.writeP50, float64(w.events.P50)/float64(w.none.P50))
+	h.writeP99 = append(h.writeP99, float64(w.events.P99)/float64(w.none.P99))
+	h.writeCPU = append(h.writeCPU, float64(w.cpu[0])/float64(w.cpu[1]))
+	h.writeRows = append(h.writeRows, fmt.Sprintf("| %d | %.0f req/s: p50 %s, p99 %s, %d errors, CPU %s | %.0f req/s: p50 %s, p99 %s, %d errors, CPU %s | **%.2f** | **%.2f** |",
+		n, w.events.RPS(), ms(w.events.P50), ms(w.events.P99), w.events.Errors, us(w.cpu[0]),
+		w.none.RPS(), ms(w.none.P50), ms(w.none.P99), w.none.Errors, us(w.cpu[1]), h.writeP50[len(h.writeP50)-1], h.writeP99[len(h.writeP99)-1]))
+}
+
+func (r *report) latency(n int, posts result, st deliveryStats, want, bad int) {
+	h := &r.hooks
+	h.latP50, h.latP99 = append(h.latP50, st.p50), append(h.latP99, st.p99)
+	h.latencyRows = append(h.latencyRows, fmt.Sprintf("| %d | %d at %.0f/s (POST p99 %s) | %d of %d | %s | %s | %s | %s | %d | %d |",
+		n, posts.Requests, posts.RPS(), ms(posts.P99), st.deliveries, want, ms(st.p50), ms(st.p90), ms(st.p99), ms(st.max), st.repeats, bad))
+}
+
+func (r *report) throughput(n int, st deliveryStats, want int, started time.Time, use cpuUse) {
+	h := &r.hooks
+	window := st.last.Sub(st.first)
+	h.perSecond = append(h.perSecond, perSecond(st.deliveries, window))
+	pg := us(per(use.postgres, st.deliveries))
+	if use.postgresWhy != "" {
+		pg = "not measured: " + use.postgresWhy
+	}
+	total := per(use.notifiers+use.postgres+use.receiver, st.deliveries)
+	h.cpuPerDelivery = append(h.cpuPerDelivery, total)
+	h.throughputRows = append(h.throughputRows, fmt.Sprintf("| %d | %d of %d | %s | **%.0f** | %s (%.0f/s) | %d | %s | %s | %s | %s |",
+		n, st.deliveries, want, window.Round(time.Millisecond), perSecond(st.deliveries, window),
+		st.last.Sub(started).Round(time.Millisecond), perSecond(st.deliveries, st.last.Sub(started)), st.repeats,
+		us(per(use.notifiers, st.deliveries)), pg, us(per(use.receiver, st.deliveries)), us(total)))
+}
+
 func median[T float64 | time.Duration](v []T) T {
 	s := slices.Clone(v)
 	slices.Sort(s)
@@ -106,7 +150,7 @@ func (r *report) write(path string) error {
 	return err
 }
 
-// String renders the report in Markdown.
+// String renders the report in Markdown: the sections measured.
 func (r *report) String() string {
 	w := new(strings.Builder)
 	mode := ""
@@ -115,6 +159,30 @@ func (r *report) String() string {
 	}
 	fmt.Fprintf(w, "Measured %s on %s, %d CPUs, %s%s.\n", r.started.Format("2006-01-02 15:04 MST"), runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), mode)
 	fmt.Fprintf(w, "%d connections, %s per measurement, %d tasks; %d runs.\n\n", r.o.conns, r.o.duration, r.o.small, r.o.runs)
+	if len(r.runs) > 0 {
+		r.headline(w)
+	}
+	if len(r.endpoints) > 0 {
+		fmt.Fprintf(w, "\n### Every endpoint (%d connections)\n\n| endpoint | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n", r.o.conns)
+		fmt.Fprintln(w, strings.Join(r.endpoints, "\n"))
+	}
+	if len(r.growthRows) > 0 {
+		fmt.Fprintf(w, "\n### Listing as the table grows (4 connections)\n\n| tasks | page | p50 | p99 |\n|---|---|---|---|\n")
+		fmt.Fprintln(w, strings.Join(r.growthRows, "\n"))
+		if l := r.listP50[r.o.large]; l[0] > 0 {
+			fmt.Fprintf(w, "\nDeep page / first page at %d tasks (p50): **%.2f** (target <= 1.5)\n", r.o.large, float64(l[1])/float64(l[0]))
+		}
+	}
+	if len(r.foot) > 0 {
+		fmt.Fprintf(w, "\n### Footprint\n\n| figure | value |\n|---|---|\n%s\n", strings.Join(r.foot, "\n"))
+	}
+	if len(r.hooks.writeRows) > 0 {
+		r.webhooks(w)
+	}
+	return w.String()
+}
+
+func (r *report) headline(w *strings.Builder) {
 	fmt.Fprintf(w, "### Headline: GET /v1/tasks/{id}\n\n")
 	fmt.Fprintf(w, "| figure | median | target |\n|---|---|---|\n")
 	fmt.Fprintf(w, "| API / pgbench ceiling | %.2f | >= 0.40 |\n", median(r.apiRatio))
@@ -129,13 +197,31 @@ func (r *report) String() string {
 	fmt.Fprintf(w, "| store reference / one query per request (what shared queries buy) | %.2f | |\n\n", median(r.oneRatio))
 	fmt.Fprintf(w, "| run | pgbench tps by clients | ceiling | API req/s | unauthenticated API req/s | store reference req/s | one-query reference req/s | API/ceiling | API/unauthenticated (server CPU per request) | API/store reference |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	fmt.Fprintln(w, strings.Join(r.runs, "\n"))
-	fmt.Fprintf(w, "\n### Every endpoint (%d connections)\n\n| endpoint | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n", r.o.conns)
-	fmt.Fprintln(w, strings.Join(r.endpoints, "\n"))
-	fmt.Fprintf(w, "\n### Listing as the table grows (4 connections)\n\n| tasks | page | p50 | p99 |\n|---|---|---|---|\n")
-	fmt.Fprintln(w, strings.Join(r.growthRows, "\n"))
-	if l := r.listP50[r.o.large]; l[0] > 0 {
-		fmt.Fprintf(w, "\nDeep page / first page at %d tasks (p50): **%.2f** (target <= 1.5)\n", r.o.large, float64(l[1])/float64(l[0]))
+}
+
+func (r *report) webhooks(w *strings.Builder) {
+	h := r.hooks
+	fmt.Fprintf(w, "\n### Webhooks\n\n| figure | median | target |\n|---|---|---|\n")
+	fmt.Fprintf(w, "| POST /v1/tasks at %.0f req/s, with its event / without (`-tags gantry_noevents`): p50 | %.2f | <= 1.3 |\n", r.o.writeRate, median(h.writeP50))
+	fmt.Fprintf(w, "| ... p99 | %.2f | <= 1.3 |\n", median(h.writeP99))
+	fmt.Fprintf(w, "| ... server CPU per request | %.2f | |\n", median(h.writeCPU))
+	if len(h.latP50) > 0 {
+		fmt.Fprintf(w, "| delivery latency at %.0f events/s, %d webhooks, one notifier: p50 | %s | |\n", r.o.eventsRate, hookCount, ms(median(h.latP50)))
+		fmt.Fprintf(w, "| ... p99 | %s | < 250 ms |\n", ms(median(h.latP99)))
 	}
-	fmt.Fprintf(w, "\n### Footprint\n\n| figure | value |\n|---|---|\n%s\n", strings.Join(r.foot, "\n"))
-	return w.String()
+	if len(h.perSecond) > 0 {
+		fmt.Fprintf(w, "| deliveries a second, two notifiers, from a backlog of %d events x %d webhooks | %.0f | >= 1000 |\n", r.o.backlog, hookCount, median(h.perSecond))
+		c := median(h.cpuPerDelivery)
+		fmt.Fprintf(w, "| ... CPU per delivery: notifiers, PostgreSQL, receiver (what two cores allow at best) | %s (%.0f/s) | |\n", us(c), perSecond(2, c))
+	}
+	fmt.Fprintf(w, "\nThe write, both builds in interleaved turns at the same rate (%d connections; latency from each request's scheduled time):\n\n", writeConns)
+	fmt.Fprintf(w, "| run | with the event | without | p50 ratio | p99 ratio |\n|---|---|---|---|---|\n%s\n", strings.Join(h.writeRows, "\n"))
+	if len(h.latencyRows) > 0 {
+		fmt.Fprintf(w, "\nDelivery latency, from the event's occurred_at (in the API's transaction, just before the commit) to its arrival at the receiver:\n\n")
+		fmt.Fprintf(w, "| run | events | deliveries | p50 | p90 | p99 | max | repeats | badly signed |\n|---|---|---|---|---|---|---|---|---|\n%s\n", strings.Join(h.latencyRows, "\n"))
+	}
+	if len(h.throughputRows) > 0 {
+		fmt.Fprintf(w, "\nDelivery throughput, two notifiers started on the backlog together:\n\n")
+		fmt.Fprintf(w, "| run | deliveries | first to last | per second | from starting the notifiers | repeats | CPU per delivery: notifiers | PostgreSQL | receiver | all |\n|---|---|---|---|---|---|---|---|---|---|\n%s\n", strings.Join(h.throughputRows, "\n"))
+	}
 }

@@ -40,3 +40,15 @@ func execSQL(ctx context.Context, dbURL, sql string) error {
 	_, err = conn.Exec(ctx, sql)
 	return err
 }
+
+// queryInt runs a query whose answer is one number.
+func queryInt(ctx context.Context, dbURL, sql string) (int64, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var n int64
+	err = conn.QueryRow(ctx, sql).Scan(&n)
+	return n, err
+}

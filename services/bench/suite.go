@@ -20,10 +20,16 @@ type env struct {
 	o         options
 	api, self string // the API binary, and this one (for the reference)
 	noauth    string // the API built with -tags gantry_noauth
+	noevents  string // the API built with -tags gantry_noevents
+	notifier  string
 	pgbench   string
 	small     string // database URLs
 	large     string
-	auth      map[string]string // database URL -> the header line of a token stored there
+	writes    string // the write comparison's, and the two delivery measurements'
+	latencyDB string
+	backlogDB string
+	tokens    map[string]string // database URL -> a token stored there, with every scope
+	auth      map[string]string // database URL -> the header line of that token
 	versions  []int64
 	report    *report
 }
@@ -56,18 +62,28 @@ func suite(ctx context.Context, o options) error {
 		return err
 	}
 	defer cluster.Remove()
-	steps := []struct {
+	type step struct {
 		name string
 		do   func(context.Context) error
-	}{
-		{"create, migrate and seed the databases", func(ctx context.Context) error { return e.databases(ctx, cluster) }},
-		{"side by side: pgbench, the API, the reference", e.sideBySideRuns},
+	}
+	databases := step{"create, migrate and seed the databases", func(ctx context.Context) error { return e.databases(ctx, cluster) }}
+	headline := []step{{"side by side: pgbench, the API, the reference", e.sideBySideRuns}}
+	rest := []step{
 		{"every endpoint", e.endpoints},
 		{"listing at two sizes", e.growth},
 		{"footprint", e.footprint},
 	}
-	if o.headline {
-		steps = steps[:2]
+	hooks := []step{
+		{"webhooks: POST /v1/tasks with and without its event, at one rate", e.writeCost},
+		{"webhooks: delivery latency at a steady rate", e.deliveryLatency},
+		{"webhooks: delivery throughput from a backlog, two notifiers", e.deliveryThroughput},
+	}
+	steps := append(append(append([]step{databases}, headline...), rest...), hooks...)
+	switch {
+	case o.headline:
+		steps = append([]step{databases}, headline...)
+	case o.webhooks:
+		steps = append([]step{databases}, hooks...)
 	}
 	for _, s := range steps {
 		start := time.Now()
@@ -94,12 +110,12 @@ func (e *env) build(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	e.api, e.noauth = filepath.Join(dir, "api"), filepath.Join(dir, "api-noauth")
+	e.api, e.noauth, e.noevents, e.notifier = filepath.Join(dir, "api"), filepath.Join(dir, "api-noauth"), filepath.Join(dir, "api-noevents"), filepath.Join(dir, "notifier")
 	for _, b := range []struct {
-		out  string
-		tags []string
-	}{{e.api, nil}, {e.noauth, []string{"gantry_noauth"}}} {
-		if err := gobuild.Build(ctx, gobuild.Options{Dir: root, GOARCH: runtime.GOARCH, Out: b.out, Version: "bench", ExtraTags: b.tags}); err != nil {
+		out, pkg string
+		tags     []string
+	}{{e.api, "", nil}, {e.noauth, "", []string{"gantry_noauth"}}, {e.noevents, "", []string{"gantry_noevents"}}, {e.notifier, "./services/notifier", nil}} {
+		if err := gobuild.Build(ctx, gobuild.Options{Dir: root, Package: b.pkg, GOARCH: runtime.GOARCH, Out: b.out, Version: "bench", ExtraTags: b.tags}); err != nil {
 			return err
 		}
 	}
@@ -108,15 +124,26 @@ func (e *env) build(ctx context.Context, dir string) error {
 }
 
 // databases creates, migrates (with the API's own migrate command) and
-// seeds the two databases, and stores a token in each with `api token
-// create`, as an operator would.
+// seeds the databases, and stores a token in each with `api token
+// create`, as an operator would: the two of the GET and listing
+// measurements, seeded, and one empty one for each webhook measurement.
 func (e *env) databases(ctx context.Context, c *pgtest.Cluster) error {
-	e.auth = map[string]string{}
-	for _, db := range []struct {
+	e.auth, e.tokens = map[string]string{}, map[string]string{}
+	type database struct {
 		name string
 		n    int
 		url  *string
-	}{{"bench_small", e.o.small, &e.small}, {"bench_large", e.o.large, &e.large}} {
+	}
+	seeded := []database{{"bench_small", e.o.small, &e.small}, {"bench_large", e.o.large, &e.large}}
+	empty := []database{{"bench_writes", 0, &e.writes}, {"bench_latency", 0, &e.latencyDB}, {"bench_backlog", 0, &e.backlogDB}}
+	dbs := slices.Concat(seeded, empty)
+	switch {
+	case e.o.headline:
+		dbs = seeded[:1]
+	case e.o.webhooks:
+		dbs = empty
+	}
+	for _, db := range dbs {
 		if err := execSQL(ctx, c.URL("postgres"), "CREATE DATABASE "+db.name); err != nil {
 			return err
 		}
@@ -131,7 +158,8 @@ func (e *env) databases(ctx context.Context, c *pgtest.Cluster) error {
 		if err != nil {
 			return err
 		}
-		e.auth[*db.url] = bearer(strings.TrimSpace(token))
+		e.tokens[*db.url] = strings.TrimSpace(token)
+		e.auth[*db.url] = bearer(e.tokens[*db.url])
 	}
 	e.versions = make([]int64, e.o.small+1)
 	return nil
@@ -195,8 +223,7 @@ func (e *env) measureAuth(ctx context.Context) (authCost, error) {
 		bare int // the status of a GET by id without a token
 	}{{e.api, http.StatusUnauthorized}, {e.noauth, http.StatusOK}}
 	var procs [2]*proc
-	var addrs [2]string
-	var scs [2]scenario
+	var loads [2]measure
 	var cpu [2]time.Duration
 	defer func() {
 		for _, p := range procs {
@@ -214,12 +241,12 @@ func (e *env) measureAuth(ctx context.Context) (authCost, error) {
 		if got := statusOf("http://" + p.addr + "/v1/tasks/" + idOf(1)); got != b.bare {
 			return authCost{}, fmt.Errorf("%s answers %d to a request without a token, want %d", filepath.Base(b.bin), got, b.bare)
 		}
-		addrs[i], scs[i] = p.addr, getByID(e.o.conns, e.o.small, e.auth[e.small])
+		loads[i] = closedLoop(p.addr, e.o.conns, getByID(e.o.conns, e.o.small, e.auth[e.small]))
 		if cpu[i], err = p.cpuTime(); err != nil {
 			return authCost{}, err
 		}
 	}
-	s := interleave(ctx, addrs, e.o.conns, e.o.duration, scs)
+	s := interleave(ctx, e.o.duration, loads)
 	var c authCost
 	for i, r := range []*result{&c.api, &c.noauth} {
 		var err error

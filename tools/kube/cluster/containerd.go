@@ -1,20 +1,16 @@
 package cluster
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/gantry-dev/gantry/tools/ociarchive"
@@ -124,7 +120,7 @@ func ctr(ctx context.Context, socket string, stdin io.Reader, args ...string) (s
 // pod cannot start without one. tools/kube/pause, as uid 65535: pods that
 // must run as non-root run their sandbox as their own user.
 func (c *Cluster) importPause(ctx context.Context, root string) error {
-	img, err := GoImage(ctx, root, "./tools/kube/pause", "65535:65535")
+	img, err := ociarchive.GoImage(ctx, root, "./tools/kube/pause", "65535:65535")
 	if err != nil {
 		return err
 	}
@@ -137,31 +133,6 @@ func (c *Cluster) importPause(ctx context.Context, root string) error {
 	_, err = c.ctr(ctx, pr, "images", "import", "-")
 	pr.CloseWithError(err)
 	return err
-}
-
-// GoImage builds the main package pkg (relative to root) statically and
-// packs it as the one file of an image that runs it as user.
-func GoImage(ctx context.Context, root, pkg, user string) (v1.Image, error) {
-	tmp, err := os.MkdirTemp("", "gantry-goimage-")
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = os.RemoveAll(tmp) }() // a build output under the temp dir, at worst left behind
-	name := path.Base(pkg)
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(tmp, name), pkg)
-	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-	}
-	body, err := os.ReadFile(filepath.Join(tmp, name))
-	if err != nil {
-		return nil, err
-	}
-	layer, err := ociarchive.Layer([]ociarchive.Entry{{Name: name, Mode: 0o755, Kind: tar.TypeReg, Body: body}})
-	if err != nil {
-		return nil, err
-	}
-	return ociarchive.Image(runtime.GOARCH, v1.Config{Entrypoint: []string{"/" + name}, User: user}, layer)
 }
 
 // ImportDocker copies images from the local Docker engine into the node,

@@ -94,7 +94,7 @@ func needDocker(t *testing.T) {
 // loadHello builds testdata/hello into a one-file image and loads it into
 // Docker, the way Gantry's own images get there.
 func loadHello(ctx context.Context, root string) error {
-	img, err := GoImage(ctx, root, "./tools/kube/cluster/testdata/hello", "65532:65532")
+	img, err := ociarchive.GoImage(ctx, root, "./tools/kube/cluster/testdata/hello", "65532:65532")
 	if err != nil {
 		return err
 	}
