@@ -26,18 +26,24 @@ type queue struct {
 	running atomic.Bool
 }
 
-// maxFanOuts bounds the event queue's workers: a fan-out is one short
-// transaction, so a few keep up with many deliveries.
-const maxFanOuts = 10
+// fetchCooldown is how often, at most, River fetches a queue's jobs (100
+// ms by default), taking as many as the queue has free workers: with 10
+// fan-out workers and the default, two notifiers delivered about 590 a
+// second to 3 webhooks per event, whatever NOTIFIER_WORKERS said; with
+// this and NOTIFIER_WORKERS for both queues, 700 to 1,060 on the same
+// machine (docs/benchmarks.md). An idle queue is not fetched more often:
+// fetches follow River's notifications of new jobs.
+const fetchCooldown = 20 * time.Millisecond
 
 func newQueue(pool *pgxpool.Pool, log *slog.Logger, hooks config.Webhooks, workers *river.Workers) (*queue, error) {
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: map[string]river.QueueConfig{
-			webhook.QueueEvents:     {MaxWorkers: min(hooks.Workers, maxFanOuts)},
+			webhook.QueueEvents:     {MaxWorkers: hooks.Workers},
 			webhook.QueueDeliveries: {MaxWorkers: hooks.Workers},
 		},
-		Workers:     workers,
-		MaxAttempts: hooks.MaxAttempts,
+		FetchCooldown: fetchCooldown,
+		Workers:       workers,
+		MaxAttempts:   hooks.MaxAttempts,
 		// Each worker sets its own timeout; this is River's default for
 		// them and the floor of RescueStuckJobsAfter, which it must not
 		// exceed. A notifier killed mid-delivery leaves its job running;
