@@ -30,9 +30,9 @@ type queue struct {
 // ms by default), taking as many as the queue has free workers: with 10
 // fan-out workers and the default, two notifiers delivered about 590 a
 // second to 3 webhooks per event, whatever NOTIFIER_WORKERS said; with
-// this and NOTIFIER_WORKERS for both queues, 700 to 1,060 on the same
-// machine (docs/benchmarks.md). An idle queue is not fetched more often:
-// fetches follow River's notifications of new jobs.
+// this and NOTIFIER_WORKERS for both queues, medians of 705 and 757 on
+// the same machine (docs/benchmarks.md). An idle queue is not fetched
+// more often: fetches follow River's notifications of new jobs.
 const fetchCooldown = 20 * time.Millisecond
 
 func newQueue(pool *pgxpool.Pool, log *slog.Logger, hooks config.Webhooks, workers *river.Workers) (*queue, error) {
