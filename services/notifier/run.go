@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,12 +54,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string)
 	if err != nil {
 		return err
 	}
-	err = process.Healthcheck(ctx, args, port)
-	var u process.UsageError
-	if errors.As(err, &u) {
-		return usageError(u.Msg)
-	}
-	return err
+	return process.Healthcheck(ctx, args, port, usage)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

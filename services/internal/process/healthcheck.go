@@ -10,14 +10,15 @@ import (
 )
 
 // Healthcheck lets Docker probe a distroless container, which has no shell
-// and no curl: the binary asks its own server on loopback, at port.
-func Healthcheck(ctx context.Context, args []string, port int) error {
+// and no curl: the binary asks its own server on loopback, at port. A
+// mistake in args is a UsageError carrying the binary's usage.
+func Healthcheck(ctx context.Context, args []string, port int, usage string) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	ready := fs.Bool("ready", false, "check /readyz (ready for work) instead of /healthz")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
-		return UsageError{Msg: "healthcheck: " + err.Error()}
+		return UsageError{Msg: "healthcheck: " + err.Error(), Usage: usage}
 	}
 	path := "/healthz"
 	if *ready {
