@@ -32,6 +32,15 @@ func interleave(ctx context.Context, d time.Duration, m [2]measure) [2]samples {
 	return out
 }
 
+// warmUp gives each server one untimed turn of d before a measurement:
+// its pool's connections opened, its heap grown, PostgreSQL's caches
+// filled, so that none of that falls on whichever server goes first.
+func warmUp(ctx context.Context, d time.Duration, m [2]measure) {
+	for _, f := range m {
+		f(ctx, d)
+	}
+}
+
 // closedLoop is a measure at full concurrency: conns connections, each
 // sending as soon as it has its answer.
 func closedLoop(addr string, conns int, sc scenario) measure {

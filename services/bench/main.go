@@ -30,6 +30,7 @@ type options struct {
 	large    int
 	out      string
 	headline bool
+	control  bool // the headline measures the API against a copy of itself
 	webhooks bool
 	// The webhook measurements: the rate of the write comparison, the
 	// event rate of the latency measurement, the events of the backlog.
@@ -54,6 +55,7 @@ func main() {
 	flag.IntVar(&o.large, "large", 1_000_000, "tasks in the database of the growth measurement")
 	flag.StringVar(&o.out, "o", "", "also write the report to this file")
 	flag.BoolVar(&o.headline, "headline", false, "measure only the side-by-side GET by id")
+	flag.BoolVar(&o.control, "control", false, "in the headline, measure the API against a second copy of itself instead of its unauthenticated build: what the ratio reads when nothing differs, the method's noise")
 	flag.BoolVar(&o.webhooks, "webhooks", false, "measure only the webhook figures: the write with and without its event, delivery latency and throughput")
 	flag.Float64Var(&o.writeRate, "write-rate", 500, "POSTs a second to each build in the write comparison")
 	flag.Float64Var(&o.eventsRate, "events-rate", 200, "events a second in the delivery latency measurement (each to 3 webhooks)")

@@ -19,6 +19,7 @@ type proc struct {
 	cmd   *exec.Cmd
 	addr  string // PORT
 	admin string // ADMIN_PORT
+	log   string // the file its output goes to, removed when it stops
 }
 
 // startProc starts bin with env and waits until path answers 200. It
@@ -55,9 +56,11 @@ func start(bin string, args, env []string, path string, admin bool) (*proc, time
 		return nil, 0, err
 	}
 	defer func() { _ = logs.Close() }() // the server writes through descriptors of its own
+	p.log = logs.Name()
 	p.cmd.Stdout, p.cmd.Stderr = logs, logs
 	begun := time.Now()
 	if err := p.cmd.Start(); err != nil {
+		_ = os.Remove(p.log)
 		return nil, 0, err
 	}
 	probe := p.addr
@@ -66,8 +69,8 @@ func start(bin string, args, env []string, path string, admin bool) (*proc, time
 	}
 	ready, err := waitFor200(probe, path, begun, 20*time.Second)
 	if err != nil {
+		out, _ := os.ReadFile(p.log)
 		p.stop()
-		out, _ := os.ReadFile(logs.Name())
 		return nil, 0, fmt.Errorf("%s: %w\n%s", bin, err, tail(string(out), 2000))
 	}
 	return p, ready, nil
@@ -114,6 +117,7 @@ func (p *proc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+	_ = os.Remove(p.log) // a measurement's logs run to tens of megabytes
 }
 
 // cpuTime is the CPU the process has used so far.

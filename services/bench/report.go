@@ -184,6 +184,9 @@ func (r *report) String() string {
 
 func (r *report) headline(w *strings.Builder) {
 	fmt.Fprintf(w, "### Headline: GET /v1/tasks/{id}\n\n")
+	if r.o.control {
+		fmt.Fprintf(w, "**A control run (`-control`)**: every figure called unauthenticated below is a second copy of the authenticated API, so its ratios show the method's noise, not what authentication costs.\n\n")
+	}
 	fmt.Fprintf(w, "| figure | median | target |\n|---|---|---|\n")
 	fmt.Fprintf(w, "| API / pgbench ceiling | %.2f | >= 0.40 |\n", median(r.apiRatio))
 	fmt.Fprintf(w, "| API / bare reference (the same store) | %.2f | >= 0.90 |\n", median(r.refRatio))

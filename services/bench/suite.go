@@ -211,20 +211,22 @@ type authCost struct {
 }
 
 // measureAuth measures the API and the same API built without
-// authentication, both running, in interleaved turns with the same
-// requests (token included). Each build must first answer a request
-// without a token as it should (401, 200), or the two would be the same
-// server and the comparison would measure nothing. Beside req/s, it
-// takes each server's CPU time per request, which other work on the
-// machine moves much less.
+// authentication (with -control, a second copy of the API), both running,
+// in interleaved turns with the same requests (token included). Each build
+// must first answer a request without a token as it should (401, 200), or
+// the two would be the same server and the comparison would measure
+// nothing. Beside req/s, it takes each server's CPU time per request,
+// which other work on the machine moves much less.
 func (e *env) measureAuth(ctx context.Context) (authCost, error) {
 	builds := [2]struct {
 		bin  string
 		bare int // the status of a GET by id without a token
 	}{{e.api, http.StatusUnauthorized}, {e.noauth, http.StatusOK}}
+	if e.o.control {
+		builds[1] = builds[0]
+	}
 	var procs [2]*proc
 	var loads [2]measure
-	var cpu [2]time.Duration
 	defer func() {
 		for _, p := range procs {
 			if p != nil {
@@ -242,6 +244,11 @@ func (e *env) measureAuth(ctx context.Context) (authCost, error) {
 			return authCost{}, fmt.Errorf("%s answers %d to a request without a token, want %d", filepath.Base(b.bin), got, b.bare)
 		}
 		loads[i] = closedLoop(p.addr, e.o.conns, getByID(e.o.conns, e.o.small, e.auth[e.small]))
+	}
+	warmUp(ctx, e.o.duration/abTurns, loads)
+	var cpu [2]time.Duration
+	for i, p := range procs {
+		var err error
 		if cpu[i], err = p.cpuTime(); err != nil {
 			return authCost{}, err
 		}

@@ -57,6 +57,11 @@ func (e *env) writeCost(ctx context.Context) error {
 		}
 	}
 	auth := e.auth[e.writes]
+	loads := [2]measure{
+		atRate(procs[0].addr, writeConns, e.o.writeRate, create(auth)),
+		atRate(procs[1].addr, writeConns, e.o.writeRate, create(auth)),
+	}
+	warmUp(ctx, e.o.duration/abTurns, loads)
 	for run := 1; run <= e.o.runs; run++ {
 		var before [2]time.Duration
 		for i, p := range procs {
@@ -65,10 +70,7 @@ func (e *env) writeCost(ctx context.Context) error {
 				return err
 			}
 		}
-		s := interleave(ctx, e.o.duration, [2]measure{
-			atRate(procs[0].addr, writeConns, e.o.writeRate, create(auth)),
-			atRate(procs[1].addr, writeConns, e.o.writeRate, create(auth)),
-		})
+		s := interleave(ctx, e.o.duration, loads)
 		var w writeRun
 		for i, r := range []*result{&w.events, &w.none} {
 			var err error
