@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -71,8 +72,75 @@ UPDATE webhook_deliveries SET
     delivered_at    = CASE WHEN $5 = 'succeeded' THEN now() ELSE delivered_at END
 WHERE id = $1`
 
+// sqlRecordAttempts is sqlRecordAttempt for many deliveries at once, one
+// array per column.
+const sqlRecordAttempts = `
+UPDATE webhook_deliveries d SET
+    attempts        = a.attempts,
+    last_status     = NULLIF(a.http_status, 0),
+    last_error      = NULLIF(a.err, ''),
+    status          = a.status,
+    next_attempt_at = a.next_at,
+    delivered_at    = CASE WHEN a.status = 'succeeded' THEN now() ELSE d.delivered_at END
+FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::text[], $5::text[], $6::timestamptz[])
+    AS a (id, attempts, http_status, err, status, next_at)
+WHERE d.id = a.id`
+
+// recordCall is one attempt waiting to be written; done is closed once
+// err is set.
+type recordCall struct {
+	ctx  context.Context
+	id   task.ID
+	a    webhook.Attempt
+	err  error
+	done chan struct{}
+}
+
 // RecordAttempt writes what a delivery attempt found on its delivery.
+// Under load, attempts recorded at the same time share one statement (see
+// coalescer); each call still returns only once its own is written.
 func (s *WebhookStore) RecordAttempt(ctx context.Context, deliveryID task.ID, a webhook.Attempt) error {
-	_, err := s.pool.Exec(ctx, sqlRecordAttempt, uuidArg(deliveryID), a.Number, a.HTTPStatus, a.Err, string(a.Status), a.NextAt)
-	return classifyDB(err, "record delivery attempt")
+	if err := ctx.Err(); err != nil {
+		return classifyDB(err, "record delivery attempt")
+	}
+	c := &recordCall{ctx: ctx, id: deliveryID, a: a, done: make(chan struct{})}
+	s.records.add(c)
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return classifyDB(ctx.Err(), "record delivery attempt")
+	}
+}
+
+// record writes a batch of attempts: alone under its caller's context, or
+// together in one statement.
+func (s *WebhookStore) record(batch []*recordCall) {
+	var err error
+	if len(batch) == 1 {
+		c := batch[0]
+		_, err = s.pool.Exec(c.ctx, sqlRecordAttempt, uuidArg(c.id), c.a.Number, c.a.HTTPStatus, c.a.Err, string(c.a.Status), c.a.NextAt)
+	} else {
+		err = s.recordMany(batch)
+	}
+	err = classifyDB(err, "record delivery attempt")
+	for _, c := range batch {
+		c.err = err
+		close(c.done)
+	}
+}
+
+func (s *WebhookStore) recordMany(batch []*recordCall) error {
+	n := len(batch)
+	ctxs, ids := make([]context.Context, n), make([]pgtype.UUID, n)
+	numbers, statuses, errs, states, next := make([]int32, n), make([]int32, n), make([]string, n), make([]string, n), make([]*time.Time, n)
+	for i, c := range batch {
+		ctxs[i], ids[i] = c.ctx, uuidArg(c.id)
+		numbers[i], statuses[i] = int32(c.a.Number), int32(c.a.HTTPStatus) //nolint:gosec // G115: attempts and HTTP statuses are small
+		errs[i], states[i], next[i] = c.a.Err, string(c.a.Status), c.a.NextAt
+	}
+	ctx, cancel := batchContext(ctxs)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, sqlRecordAttempts, ids, numbers, statuses, errs, states, next)
+	return err
 }

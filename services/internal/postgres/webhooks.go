@@ -16,11 +16,18 @@ import (
 
 // WebhookStore keeps webhooks and the record of their deliveries.
 type WebhookStore struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	records coalescer[*recordCall]
 }
 
 // NewWebhookStore returns a WebhookStore on pool; it does not own the pool.
-func NewWebhookStore(pool *pgxpool.Pool) *WebhookStore { return &WebhookStore{pool: pool} }
+// Attempts are recorded on a quarter of the pool at once (at least one
+// connection), as tasks are read (newGetBatcher).
+func NewWebhookStore(pool *pgxpool.Pool) *WebhookStore {
+	s := &WebhookStore{pool: pool}
+	s.records = coalescer[*recordCall]{limit: max(1, int(pool.Config().MaxConns)/4), run: s.record}
+	return s
+}
 
 const webhookColumns = `id, url, events, secret, created_at`
 
