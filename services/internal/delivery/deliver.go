@@ -21,6 +21,7 @@ import (
 type deliveryWorker struct {
 	river.WorkerDefaults[webhook.DeliveryJob]
 	store   Store
+	hooks   *hookCache
 	sender  *Sender
 	backoff Backoff
 	timeout time.Duration
@@ -35,7 +36,7 @@ type deliveryWorker struct {
 }
 
 func newDeliveryWorker(o Options) *deliveryWorker {
-	return &deliveryWorker{store: o.Store, sender: o.Sender, backoff: o.Backoff, timeout: o.Timeout,
+	return &deliveryWorker{store: o.Store, hooks: newHookCache(o.Store.GetWebhook), sender: o.Sender, backoff: o.Backoff, timeout: o.Timeout,
 		metrics: o.Metrics, log: o.Log, next: map[int64]time.Time{}}
 }
 
@@ -51,7 +52,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[webhook.Delive
 	if err := errors.Join(err1, err2); err != nil {
 		return river.JobCancel(fmt.Errorf("a delivery job with unusable IDs (webhook %q, delivery %q): %w", args.WebhookID, args.DeliveryID, err))
 	}
-	hook, err := w.store.GetWebhook(ctx, hookID)
+	hook, err := w.hooks.get(ctx, hookID, job.Attempt)
 	if task.KindOf(err) == task.NotFound {
 		w.metrics.outcome(outcomeCancelled)
 		w.log.LogAttrs(ctx, slog.LevelInfo, "delivery cancelled: the webhook was deleted", w.jobAttrs(job)...)
