@@ -15,6 +15,7 @@ import (
 
 	"github.com/gantry-dev/gantry/services/internal/config"
 	"github.com/gantry-dev/gantry/services/internal/delivery"
+	"github.com/gantry-dev/gantry/services/internal/postgres"
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
@@ -41,9 +42,10 @@ func newQueue(pool *pgxpool.Pool, log *slog.Logger, hooks config.Webhooks, worke
 			webhook.QueueEvents:     {MaxWorkers: hooks.Workers},
 			webhook.QueueDeliveries: {MaxWorkers: hooks.Workers},
 		},
-		FetchCooldown: fetchCooldown,
-		Workers:       workers,
-		MaxAttempts:   hooks.MaxAttempts,
+		FetchCooldown:       fetchCooldown,
+		ReindexerIndexNames: postgres.RiverReindexed(),
+		Workers:             workers,
+		MaxAttempts:         hooks.MaxAttempts,
 		// Each worker sets its own timeout; this is River's default for
 		// them and the floor of RescueStuckJobsAfter, which it must not
 		// exceed. A notifier killed mid-delivery leaves its job running;
