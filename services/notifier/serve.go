@@ -14,6 +14,14 @@ import (
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
+// poolSize is the notifier's pool when DATABASE_URL sets no
+// pool_max_conns. Its work is round trips, not CPU: fan-out transactions,
+// fetches, attempt records, and River's LISTEN, which holds one. With
+// pgx's default (4 on two cores) one notifier fell behind at 600
+// deliveries a second in three runs of five; with 12 it kept up in all
+// three (docs/benchmarks.md).
+const poolSize = 12
+
 // serve runs the notifier until ctx ends. Its admin listener (metrics and
 // probes) opens at once; the queues are worked once the database answers,
 // and /readyz is 200 while they are.
@@ -29,7 +37,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 	logs := process.NewLogBuffer(stderr)
 	defer logs.Close()
 	log := newLogger(cfg, logs)
-	pool, err := postgres.NewPool(ctx, cfg.DatabaseURL.Reveal())
+	pool, err := postgres.NewPoolSized(ctx, cfg.DatabaseURL.Reveal(), poolSize)
 	if err != nil {
 		return &config.Error{Var: cfg.DatabaseURLVar, Msg: "is not a valid PostgreSQL connection string: " + err.Error()}
 	}

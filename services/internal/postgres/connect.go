@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,9 +29,19 @@ func ParseConfig(url string) (*pgxpool.Config, error) {
 // NewPool returns a pool that has not connected yet: pgxpool connects lazily,
 // so callers wait for the database with Retry and the pool's Ping.
 func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	return NewPoolSized(ctx, url, 0)
+}
+
+// NewPoolSized is NewPool with at most maxConns connections, unless the
+// URL sets pool_max_conns itself (either form of it) or maxConns is 0,
+// which leaves pgx's default: the larger of 4 and the number of CPUs.
+func NewPoolSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := ParseConfig(url)
 	if err != nil {
 		return nil, err
+	}
+	if maxConns > 0 && !strings.Contains(url, "pool_max_conns=") {
+		cfg.MaxConns = maxConns
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
