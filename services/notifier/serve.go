@@ -16,10 +16,10 @@ import (
 
 // poolSize is the notifier's pool when DATABASE_URL sets no
 // pool_max_conns. Its work is round trips, not CPU: fan-out transactions,
-// fetches, attempt records, and River's LISTEN, which holds one. With
-// pgx's default (4 on two cores) one notifier fell behind at 600
-// deliveries a second in three runs of five; with 12 it kept up in all
-// three (docs/benchmarks.md).
+// fetches, attempt records, and River's LISTEN, which holds one. One
+// notifier delivering 600 a second on two cores had a median p99 of 3.3 s
+// over eight runs with pgx's default (4 there), and 0.57 s with 12
+// (docs/benchmarks.md).
 const poolSize = 12
 
 // serve runs the notifier until ctx ends. Its admin listener (metrics and
