@@ -51,7 +51,7 @@ func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) er
 		delivery.NewLagCollector(store, log, webhook.QueueEvents, webhook.QueueDeliveries))
 	q, err := newQueue(pool, log, hooks, delivery.NewWorkers(delivery.Options{
 		Store:   store,
-		Sender:  delivery.NewSender(delivery.ClientOptions{Policy: webhook.Policy{Allow: hooks.AllowCIDRs}, Timeout: hooks.Timeout}),
+		Sender:  delivery.NewSender(delivery.ClientOptions{Policy: webhook.Policy{Allow: hooks.AllowCIDRs}, Timeout: hooks.Timeout, Conns: hooks.Workers}),
 		Backoff: delivery.Backoff{Attempts: hooks.MaxAttempts, Horizon: hooks.RetryHorizon},
 		Timeout: hooks.Timeout,
 		Metrics: delivery.NewMetrics(reg),

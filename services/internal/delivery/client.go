@@ -19,6 +19,9 @@ type ClientOptions struct {
 	Policy  webhook.Policy
 	Timeout time.Duration  // one attempt, from dialling to the last byte read (WEBHOOK_TIMEOUT)
 	RootCAs *x509.CertPool // nil: the system's; tests trust their own servers' certificates
+	// Conns is how many attempts run at once (NOTIFIER_WORKERS): each
+	// may keep its connection for the next attempt to the same host.
+	Conns int
 }
 
 // NewHTTPClient is the client every delivery goes through. A webhook's URL
@@ -51,8 +54,16 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 		},
 		TLSHandshakeTimeout:   o.Timeout,
 		ResponseHeaderTimeout: o.Timeout,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
+		// A connection the transport cannot keep idle is closed, and the
+		// next attempt to that host dials again. River starts a fetched
+		// batch of deliveries at once, so with fewer idle connections than
+		// workers nearly every attempt to a busy receiver dialled: an eighth
+		// of a notifier's CPU in one profile (docs/benchmarks.md). One per
+		// worker, and no more in all, bounds the descriptors at two per
+		// worker.
+		MaxIdleConnsPerHost: max(o.Conns, 2),
+		MaxIdleConns:        max(o.Conns, 2),
+		IdleConnTimeout:     90 * time.Second,
 	}
 	return &http.Client{
 		Transport: transport,
