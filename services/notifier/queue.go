@@ -28,13 +28,22 @@ type queue struct {
 }
 
 // fetchCooldown is how often, at most, River fetches a queue's jobs (100
-// ms by default), taking as many as the queue has free workers: with 10
-// fan-out workers and the default, two notifiers delivered about 590 a
-// second to 3 webhooks per event, whatever NOTIFIER_WORKERS said; with
-// this and NOTIFIER_WORKERS for both queues, medians of 705 and 757 on
-// the same machine (docs/benchmarks.md). An idle queue is not fetched
-// more often: fetches follow River's notifications of new jobs.
-const fetchCooldown = 20 * time.Millisecond
+// ms by default), taking as many as the queue has free workers; it is also
+// how often, at most, this notifier announces the delivery jobs it
+// inserts. With 10 fan-out workers and the default, two notifiers
+// delivered about 590 a second, whatever NOTIFIER_WORKERS said; with 20 ms
+// and NOTIFIER_WORKERS for both queues, 705 to 757. At 10 ms, deliveries
+// at 200 events a second waited a median 5 to 14 ms to be fetched instead
+// of 27 to 74 (docs/benchmarks.md). An idle queue is not fetched more
+// often: fetches follow River's notifications of new jobs, and fetchPoll.
+const fetchCooldown = 10 * time.Millisecond
+
+// fetchPoll is how often a queue is fetched with no notification (1 s by
+// default). Inserters announce new jobs at most once per their cooldown,
+// so the last jobs of a burst may have no announcement after them: with
+// the default they waited up to a second. Idle, it costs a notifier about
+// 3 ms of CPU a second more than the default (8 to 12 ms).
+const fetchPoll = 250 * time.Millisecond
 
 func newQueue(pool *pgxpool.Pool, log *slog.Logger, hooks config.Webhooks, workers *river.Workers) (*queue, error) {
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -43,6 +52,7 @@ func newQueue(pool *pgxpool.Pool, log *slog.Logger, hooks config.Webhooks, worke
 			webhook.QueueDeliveries: {MaxWorkers: hooks.Workers},
 		},
 		FetchCooldown:       fetchCooldown,
+		FetchPollInterval:   fetchPoll,
 		ReindexerIndexNames: postgres.RiverReindexed(),
 		Workers:             workers,
 		MaxAttempts:         hooks.MaxAttempts,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -25,9 +26,19 @@ type Store struct {
 
 var _ task.Store = (*Store)(nil)
 
+// eventNotice is how often, at most, the API announces new events to the
+// notifiers: River's insert notification, a pg_notify in the write's
+// transaction, limited by the client's FetchCooldown (100 ms by default).
+// An event committed after an announcement waits for the next one, or a
+// notifier's poll: at 200 events a second, events waited a median 44 to
+// 48 ms to be fetched with the default, 6 to 9 ms with this
+// (docs/benchmarks.md). At most one write in each 10 ms pays the notice's
+// round trip.
+const eventNotice = 10 * time.Millisecond
+
 // NewStore returns a Store on pool; it does not own the pool.
 func NewStore(pool *pgxpool.Pool) (*Store, error) {
-	events, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	events, err := river.NewClient(riverpgxv5.New(pool), &river.Config{FetchCooldown: eventNotice})
 	if err != nil {
 		return nil, fmt.Errorf("prepare the event queue: %w", err)
 	}
