@@ -134,6 +134,7 @@ func (e *env) deliveryLatency(ctx context.Context) error {
 		return err
 	}
 	defer n.stop()
+	var last int64
 	for run := 1; run <= e.o.runs; run++ {
 		rc.take()
 		s := paced(ctx, api.addr, writeConns, e.o.eventsRate, e.o.duration, create(e.auth[db]).next, ok2xx)
@@ -150,6 +151,9 @@ func (e *env) deliveryLatency(ctx context.Context) error {
 			run, posts.Requests, posts.RPS(), st.deliveries, want, ms(st.p50), ms(st.p99), ms(st.max), st.repeats)
 		if werr != nil || bad > 0 {
 			return fmt.Errorf("run %d: %d badly signed; %w", run, bad, werr)
+		}
+		if last, err = e.stages(ctx, db, last); err != nil {
+			return err
 		}
 	}
 	return nil
