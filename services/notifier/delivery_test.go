@@ -55,7 +55,7 @@ func TestCreateUpdateDeleteArriveSignedWithTheirTypesAndVersions(t *testing.T) {
 	t.Run("the metrics count them, show the queues' lag and the pool's default size", func(t *testing.T) {
 		status, body := n.get(t, "/metrics")
 		for _, line := range []string{
-			"pgxpool_max_conns 12",
+			"pgxpool_max_conns 16",
 			`webhook_deliveries_total{outcome="succeeded"} 3`,
 			`webhook_deliveries_total{outcome="failed"} 0`,
 			`webhook_attempt_duration_seconds_count 3`,

@@ -17,10 +17,11 @@ import (
 // poolSize is the notifier's pool when DATABASE_URL sets no
 // pool_max_conns. Its work is round trips, not CPU: fan-out transactions,
 // fetches, attempt records, and River's LISTEN, which holds one. One
-// notifier delivering 600 a second on two cores had a median p99 of 3.3 s
-// over eight runs with pgx's default (4 there), and 0.57 s with 12
-// (docs/benchmarks.md).
-const poolSize = 12
+// notifier delivering 600 a second on two cores kept up (p99 under 250
+// ms) in 9 runs of 10 with 16, in 5 of 10 with 12, and fell behind in most
+// with pgx's default of 4 (docs/benchmarks.md). Four notifiers (the HPA's
+// most) and six APIs at pgx's 4 (two cores) stay under PostgreSQL's default 100 connections.
+const poolSize = 16
 
 // serve runs the notifier until ctx ends. Its admin listener (metrics and
 // probes) opens at once; the queues are worked once the database answers,
