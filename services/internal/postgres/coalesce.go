@@ -17,7 +17,7 @@ const maxBatch = 128
 // batch. Batches form only under load, so they add no latency when idle,
 // and under load save PostgreSQL and this process a round trip (and its
 // syscalls) per call. docs/benchmarks.md has the measurements.
-type coalescer[C any] struct {
+type coalescer[C call] struct {
 	limit int
 	run   func(batch []C) // answers every call in batch
 
@@ -26,9 +26,48 @@ type coalescer[C any] struct {
 	running int
 }
 
+// call is one caller's request to a coalescer: the caller's context, and a
+// channel closed once the answer is set. Calls embed a waiter for both.
+type call interface {
+	caller() context.Context
+	answered() <-chan struct{}
+}
+
+// waiter is the part of a call its caller waits on.
+type waiter struct {
+	ctx  context.Context
+	done chan struct{}
+}
+
+func newWaiter(ctx context.Context) waiter {
+	return waiter{ctx: ctx, done: make(chan struct{})}
+}
+
+func (w *waiter) caller() context.Context   { return w.ctx }
+func (w *waiter) answered() <-chan struct{} { return w.done }
+
+// answer wakes the caller; the call's answer must be set before.
+func (w *waiter) answer() { close(w.done) }
+
+// await queues c and waits until it is answered, or its caller's context
+// ends first, which is the error then. A caller already gone takes no
+// slot.
+func (b *coalescer[C]) await(c C) error {
+	ctx := c.caller()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.add(c)
+	select {
+	case <-c.answered():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // add queues c and, if a slot is free, runs the queue in this goroutine:
-// at low load, the usual single statement. The caller then waits for its
-// call's answer however run delivers it.
+// at low load, the usual single statement.
 func (b *coalescer[C]) add(c C) {
 	b.mu.Lock()
 	b.queue = append(b.queue, c)
@@ -65,16 +104,16 @@ func (b *coalescer[C]) runAndHandOff(batch []C) {
 	}
 }
 
-// batchContext is the context a batch of callers' contexts runs under:
-// the latest deadline of them and none of their cancellations, because
-// one caller hanging up, or one whose time is up, must not fail the
-// others. Without a deadline on every caller, it has none: one caller
-// would wait as long as it takes.
-func batchContext(ctxs []context.Context) (context.Context, context.CancelFunc) {
-	ctx := context.WithoutCancel(ctxs[0])
+// batchContext is the context a batch runs under: the latest deadline of
+// its callers' and none of their cancellations, because one caller
+// hanging up, or one whose time is up, must not fail the others. Without
+// a deadline on every caller, it has none: one caller would wait as long
+// as it takes.
+func batchContext[C call](batch []C) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(batch[0].caller())
 	var latest time.Time
-	for _, c := range ctxs {
-		d, ok := c.Deadline()
+	for _, c := range batch {
+		d, ok := c.caller().Deadline()
 		if !ok {
 			return ctx, func() {}
 		}

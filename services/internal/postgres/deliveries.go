@@ -86,31 +86,23 @@ FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::text[], $5::text[], $6
     AS a (id, attempts, http_status, err, status, next_at)
 WHERE d.id = a.id`
 
-// recordCall is one attempt waiting to be written; done is closed once
-// err is set.
+// recordCall is one attempt waiting to be written, answered with err.
 type recordCall struct {
-	ctx  context.Context
-	id   task.ID
-	a    webhook.Attempt
-	err  error
-	done chan struct{}
+	waiter
+	id  task.ID
+	a   webhook.Attempt
+	err error
 }
 
 // RecordAttempt writes what a delivery attempt found on its delivery.
 // Under load, attempts recorded at the same time share one statement (see
 // coalescer); each call still returns only once its own is written.
 func (s *WebhookStore) RecordAttempt(ctx context.Context, deliveryID task.ID, a webhook.Attempt) error {
-	if err := ctx.Err(); err != nil {
+	c := &recordCall{waiter: newWaiter(ctx), id: deliveryID, a: a}
+	if err := s.records.await(c); err != nil {
 		return classifyDB(err, "record delivery attempt")
 	}
-	c := &recordCall{ctx: ctx, id: deliveryID, a: a, done: make(chan struct{})}
-	s.records.add(c)
-	select {
-	case <-c.done:
-		return c.err
-	case <-ctx.Done():
-		return classifyDB(ctx.Err(), "record delivery attempt")
-	}
+	return c.err
 }
 
 // record writes a batch of attempts: alone under its caller's context, or
@@ -126,20 +118,20 @@ func (s *WebhookStore) record(batch []*recordCall) {
 	err = classifyDB(err, "record delivery attempt")
 	for _, c := range batch {
 		c.err = err
-		close(c.done)
+		c.answer()
 	}
 }
 
 func (s *WebhookStore) recordMany(batch []*recordCall) error {
 	n := len(batch)
-	ctxs, ids := make([]context.Context, n), make([]pgtype.UUID, n)
+	ids := make([]pgtype.UUID, n)
 	numbers, statuses, errs, states, next := make([]int32, n), make([]int32, n), make([]string, n), make([]string, n), make([]*time.Time, n)
 	for i, c := range batch {
-		ctxs[i], ids[i] = c.ctx, uuidArg(c.id)
+		ids[i] = uuidArg(c.id)
 		numbers[i], statuses[i] = int32(c.a.Number), int32(c.a.HTTPStatus) //nolint:gosec // G115: attempts and HTTP statuses are small
 		errs[i], states[i], next[i] = c.a.Err, string(c.a.Status), c.a.NextAt
 	}
-	ctx, cancel := batchContext(ctxs)
+	ctx, cancel := batchContext(batch)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, sqlRecordAttempts, ids, numbers, statuses, errs, states, next)
 	return err

@@ -19,13 +19,12 @@ type getBatcher struct {
 	calls coalescer[*getCall]
 }
 
-// getCall is one waiting Get. done is closed once t and err are set.
+// getCall is one waiting Get, answered with t or err.
 type getCall struct {
-	ctx  context.Context
-	id   task.ID
-	t    task.Task
-	err  error
-	done chan struct{}
+	waiter
+	id  task.ID
+	t   task.Task
+	err error
 }
 
 // newGetBatcher lets Gets use a quarter of the pool at once (at least one
@@ -38,17 +37,11 @@ func newGetBatcher(pool *pgxpool.Pool) *getBatcher {
 }
 
 func (b *getBatcher) get(ctx context.Context, id task.ID) (task.Task, error) {
-	if err := ctx.Err(); err != nil {
-		return task.Task{}, classify(err, "get task") // gone already: take no slot
+	c := &getCall{waiter: newWaiter(ctx), id: id}
+	if err := b.calls.await(c); err != nil {
+		return task.Task{}, classify(err, "get task")
 	}
-	c := &getCall{ctx: ctx, id: id, done: make(chan struct{})}
-	b.calls.add(c)
-	select {
-	case <-c.done:
-		return c.t, c.err
-	case <-ctx.Done():
-		return task.Task{}, classify(ctx.Err(), "get task")
-	}
+	return c.t, c.err
 }
 
 // query runs one batch. A batch of one runs under its caller's context,
@@ -58,14 +51,10 @@ func (b *getBatcher) query(batch []*getCall) {
 		c := batch[0]
 		c.t, c.err = scanTask(b.pool.QueryRow(c.ctx, sqlGet, uuidArg(c.id)))
 		c.err = classify(c.err, "get task")
-		close(c.done)
+		c.answer()
 		return
 	}
-	ctxs := make([]context.Context, len(batch))
-	for i, c := range batch {
-		ctxs[i] = c.ctx
-	}
-	ctx, cancel := batchContext(ctxs)
+	ctx, cancel := batchContext(batch)
 	defer cancel()
 	found, err := b.many(ctx, batch)
 	for _, c := range batch {
@@ -77,7 +66,7 @@ func (b *getBatcher) query(batch []*getCall) {
 		default:
 			c.err = errNotFound
 		}
-		close(c.done)
+		c.answer()
 	}
 }
 
