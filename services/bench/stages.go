@@ -26,7 +26,7 @@ GROUP BY queue ORDER BY queue DESC`
 // stages prints where the jobs after job ID after spent their time, and
 // returns the last job's ID for the next run. A delivery latency run that
 // falls behind shows here as deliveries waiting to be fetched.
-func (e *env) stages(ctx context.Context, dbURL string, after int64) (int64, error) {
+func stages(ctx context.Context, dbURL string, after int64) (int64, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return 0, err

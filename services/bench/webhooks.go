@@ -152,7 +152,7 @@ func (e *env) deliveryLatency(ctx context.Context) error {
 		if werr != nil || bad > 0 {
 			return fmt.Errorf("run %d: %d badly signed; %w", run, bad, werr)
 		}
-		if last, err = e.stages(ctx, db, last); err != nil {
+		if last, err = stages(ctx, db, last); err != nil {
 			return err
 		}
 	}

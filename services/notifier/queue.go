@@ -33,7 +33,7 @@ type queue struct {
 // inserts. With 10 fan-out workers and the default, two notifiers
 // delivered about 590 a second, whatever NOTIFIER_WORKERS said; with 20 ms
 // and NOTIFIER_WORKERS for both queues, 705 to 757. At 10 ms, deliveries
-// at 200 events a second waited a median 5 to 14 ms to be fetched instead
+// at 200 events a second waited a median 5 to 26 ms to be fetched instead
 // of 27 to 74 (docs/benchmarks.md). An idle queue is not fetched more
 // often: fetches follow River's notifications of new jobs, and fetchPoll.
 const fetchCooldown = 10 * time.Millisecond

@@ -20,7 +20,8 @@ import (
 // notifier delivering 600 a second on two cores kept up (p99 under 250
 // ms) in 9 runs of 10 with 16, in 5 of 10 with 12, and fell behind in most
 // with pgx's default of 4 (docs/benchmarks.md). Four notifiers (the HPA's
-// most) and six APIs at pgx's 4 (two cores) stay under PostgreSQL's default 100 connections.
+// most) and six APIs at pgx's 4 (two cores) stay under PostgreSQL's
+// default of 100 connections.
 const poolSize = 16
 
 // serve runs the notifier until ctx ends. Its admin listener (metrics and

@@ -31,7 +31,7 @@ var _ task.Store = (*Store)(nil)
 // transaction, limited by the client's FetchCooldown (100 ms by default).
 // An event committed after an announcement waits for the next one, or a
 // notifier's poll: at 200 events a second, events waited a median 44 to
-// 48 ms to be fetched with the default, 6 to 9 ms with this
+// 48 ms to be fetched with the default, 6 to 8 ms with this
 // (docs/benchmarks.md). At most one write in each 10 ms pays the notice's
 // round trip.
 const eventNotice = 10 * time.Millisecond
