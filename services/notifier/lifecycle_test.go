@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,6 +110,66 @@ func TestADeliveryStillRunningAtTheShutdownTimeoutIsCutAndSentAgainUncounted(t *
 func TestANotifierKilledMidDeliveryLeavesTheEventToTheNext(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
+	settings := map[string]string{"WEBHOOK_TIMEOUT": "2s"}
+	rc, hook, killed := killDuringFirstAttempt(t, s, settings)
+
+	s.startNotifier(t, settings)
+	waitFor(t, 120*time.Second, "the event to arrive again", func() bool {
+		ds := s.deliveries(t, hook)
+		return len(ds) == 1 && ds[0].Status == webhook.DeliverySucceeded
+	})
+	t.Logf("delivered again %s after the kill", time.Since(killed).Round(time.Second))
+	counts := rc.byMessage()
+	if len(counts) != 1 {
+		t.Fatalf("requests per webhook-id %v, want every request to carry the one event's ID", counts)
+	}
+	for id, c := range counts {
+		// At least once: the killed attempt reached the receiver, which
+		// drops the repeat by its webhook-id.
+		t.Logf("event %s reached the receiver %d times (%d duplicate)", id, c, c-1)
+	}
+	if d := s.deliveries(t, hook)[0]; d.Attempts != 2 {
+		t.Errorf("the delivery shows %d attempts, want 2 (the killed one counts)", d.Attempts)
+	}
+}
+
+// Killed during the last attempt, the job has none left: River's rescuer
+// discards it, and the next notifier's sweep records the delivery failed
+// rather than leaving it pending for ever.
+func TestANotifierKilledDuringTheLastAttemptLeavesTheDeliveryFailed(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	settings := map[string]string{"WEBHOOK_TIMEOUT": "2s", "WEBHOOK_MAX_ATTEMPTS": "1"}
+	rc, hook, killed := killDuringFirstAttempt(t, s, settings)
+
+	n := s.startNotifier(t, settings)
+	waitFor(t, 120*time.Second, "the delivery to end failed", func() bool {
+		ds := s.deliveries(t, hook)
+		return len(ds) == 1 && ds[0].Status == webhook.DeliveryFailed
+	})
+	t.Logf("recorded failed %s after the kill", time.Since(killed).Round(time.Second))
+	d := s.deliveries(t, hook)[0]
+	if d.Attempts != 1 || !strings.Contains(d.LastError, "did not report") || d.NextAttemptAt != nil || d.DeliveredAt != nil {
+		t.Errorf("delivery %+v, want failed after its one attempt, saying it never reported", d)
+	}
+	if states := s.jobStates(t); states["discarded"] != 1 {
+		t.Errorf("delivery jobs by state %v, want the killed one discarded", states)
+	}
+	if got := len(rc.received()); got != 1 {
+		t.Errorf("the receiver got %d requests, want only the killed attempt's", got)
+	}
+	_, metrics := n.get(t, "/metrics")
+	if line := `webhook_deliveries_total{outcome="failed"} 1`; !strings.Contains(metrics, line+"\n") {
+		t.Errorf("/metrics lacks %q", line)
+	}
+}
+
+// killDuringFirstAttempt runs the real binary with settings, makes one
+// event for a receiver that holds its first request, and kills the
+// binary with SIGKILL while it waits for the answer. The delivery's job
+// is left running, as a crash leaves it.
+func killDuringFirstAttempt(t *testing.T, s *stack, settings map[string]string) (*receiver, webhook.Webhook, time.Time) {
+	t.Helper()
 	first := make(chan struct{})
 	var once sync.Once
 	rc := newReceiver(t, func(n int, r *http.Request) int {
@@ -119,7 +180,6 @@ func TestANotifierKilledMidDeliveryLeavesTheEventToTheNext(t *testing.T) {
 		return http.StatusNoContent
 	})
 	hook := s.subscribe(t, rc.URL, rc.Secret)
-	settings := map[string]string{"WEBHOOK_TIMEOUT": "2s"}
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), "GANTRY_NOTIFIER_MAIN=1")
 	for k, v := range s.notifierEnv(t, settings) {
@@ -145,23 +205,5 @@ func TestANotifierKilledMidDeliveryLeavesTheEventToTheNext(t *testing.T) {
 	if states := s.jobStates(t); states["running"] != 1 {
 		t.Fatalf("delivery jobs by state %v after the kill, want the one it held running", states)
 	}
-
-	s.startNotifier(t, settings)
-	waitFor(t, 120*time.Second, "the event to arrive again", func() bool {
-		ds := s.deliveries(t, hook)
-		return len(ds) == 1 && ds[0].Status == webhook.DeliverySucceeded
-	})
-	t.Logf("delivered again %s after the kill", time.Since(killed).Round(time.Second))
-	counts := rc.byMessage()
-	if len(counts) != 1 {
-		t.Fatalf("requests per webhook-id %v, want every request to carry the one event's ID", counts)
-	}
-	for id, c := range counts {
-		// At least once: the killed attempt reached the receiver, which
-		// drops the repeat by its webhook-id.
-		t.Logf("event %s reached the receiver %d times (%d duplicate)", id, c, c-1)
-	}
-	if d := s.deliveries(t, hook)[0]; d.Attempts != 2 {
-		t.Errorf("the delivery shows %d attempts, want 2 (the killed one counts)", d.Attempts)
-	}
+	return rc, hook, killed
 }

@@ -123,10 +123,11 @@ func (s *stack) deliveries(t *testing.T, hook webhook.Webhook) []webhook.Deliver
 	return ds
 }
 
-// jobStates counts the delivery jobs by River state.
+// jobStates counts the delivery jobs by River state; the sweeps that share
+// their queue are not counted.
 func (s *stack) jobStates(t *testing.T) map[string]int {
 	t.Helper()
-	rows, err := s.pool.Query(context.Background(), `SELECT state::text, count(*) FROM river_job WHERE queue = $1 GROUP BY state`, webhook.QueueDeliveries)
+	rows, err := s.pool.Query(context.Background(), `SELECT state::text, count(*) FROM river_job WHERE kind = $1 GROUP BY state`, webhook.DeliveryJob{}.Kind())
 	if err != nil {
 		t.Fatal(err)
 	}

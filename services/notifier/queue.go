@@ -62,6 +62,7 @@ func newQueue(pool *pgxpool.Pool, log *slog.Logger, hooks config.Webhooks, worke
 		// the rescuer hands it to another once that job surely ended.
 		JobTimeout:           delivery.JobTimeout(hooks.Timeout),
 		RescueStuckJobsAfter: delivery.RescueAfter(hooks.Timeout),
+		PeriodicJobs:         []*river.PeriodicJob{delivery.Sweep(hooks.Timeout)},
 		Logger:               log.With("component", "river"),
 	})
 	if err != nil {

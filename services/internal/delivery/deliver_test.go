@@ -20,11 +20,15 @@ import (
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
-// memStore keeps one webhook (or none) and the attempts recorded.
+// memStore keeps one webhook (or none) and the attempts recorded, and
+// finds abandoned deliveries as told.
 type memStore struct {
-	hook     *webhook.Webhook
-	mu       sync.Mutex
-	attempts []webhook.Attempt
+	hook      *webhook.Webhook
+	mu        sync.Mutex
+	attempts  []webhook.Attempt
+	abandoned int
+	sweepErr  error
+	swept     []time.Duration // the window of each sweep
 }
 
 func (s *memStore) GetWebhook(_ context.Context, id task.ID) (webhook.Webhook, error) {
@@ -43,6 +47,16 @@ func (s *memStore) RecordAttempt(_ context.Context, _ task.ID, a webhook.Attempt
 	defer s.mu.Unlock()
 	s.attempts = append(s.attempts, a)
 	return nil
+}
+
+func (s *memStore) FailAbandoned(_ context.Context, window time.Duration, reason string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if reason == "" {
+		return 0, errors.New("a sweep without a reason to show")
+	}
+	s.swept = append(s.swept, window)
+	return s.abandoned, s.sweepErr
 }
 
 func deliveryJob(hook webhook.Webhook, attempt, maxAttempts int) *river.Job[webhook.DeliveryJob] {

@@ -23,6 +23,9 @@ type Store interface {
 	FanOut(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[webhook.EventJob], maxAttempts int) (int, error)
 	// RecordAttempt writes what an attempt found on its delivery.
 	RecordAttempt(ctx context.Context, deliveryID task.ID, a webhook.Attempt) error
+	// FailAbandoned records failed, with reason, the pending deliveries
+	// whose job River discarded within the last window, and counts them.
+	FailAbandoned(ctx context.Context, window time.Duration, reason string) (int, error)
 }
 
 // Options are what the workers are made of.
@@ -35,12 +38,13 @@ type Options struct {
 	Log     *slog.Logger
 }
 
-// NewWorkers registers the event and the delivery worker, for a River
-// client that works QueueEvents and QueueDeliveries.
+// NewWorkers registers the event, delivery and sweep workers, for a River
+// client that works QueueEvents and QueueDeliveries and runs Sweep.
 func NewWorkers(o Options) *river.Workers {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &eventWorker{store: o.Store, maxAttempts: o.Backoff.Attempts, log: o.Log})
 	river.AddWorker(workers, newDeliveryWorker(o))
+	river.AddWorker(workers, newSweepWorker(o))
 	return workers
 }
 
@@ -87,7 +91,8 @@ func JobTimeout(attempt time.Duration) time.Duration { return attempt + jobSlack
 // RescueAfter is when River's rescuer may take back a delivery job still
 // marked running, which happens when its notifier died mid-attempt: only
 // once the job's time and its record's are surely over, so a live
-// attempt is not sent twice. The rescued job is retried by the backoff.
+// attempt is not sent twice. The rescued job is retried by the backoff, or,
+// on its last attempt, discarded, and the sweep records its delivery failed.
 func RescueAfter(attempt time.Duration) time.Duration {
 	return JobTimeout(attempt) + recordTimeout + jobSlack
 }

@@ -28,3 +28,11 @@ type DeliveryJob struct {
 
 // Kind names the job for River.
 func (DeliveryJob) Kind() string { return "webhook_delivery" }
+
+// SweepJob looks for deliveries whose last attempt never reported: River
+// discards the job of a notifier that died during that attempt, and
+// nothing else then records the delivery failed.
+type SweepJob struct{}
+
+// Kind names the job for River.
+func (SweepJob) Kind() string { return "delivery_sweep" }
