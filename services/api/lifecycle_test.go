@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/services/internal/processtest"
 	"github.com/gantry-dev/gantry/services/loopback"
 )
 
@@ -49,7 +50,7 @@ func TestADatabaseOutageGives503AndTheServerRecoversWithoutARestart(t *testing.T
 	c := pgtest.NewCluster(t)
 	url := pgtest.CreateDB(t, c.URL("postgres"))
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"api", "migrate", "up"}, envFrom(map[string]string{"DATABASE_URL": url}), &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"api", "migrate", "up"}, processtest.Env(map[string]string{"DATABASE_URL": url}), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	s := startServer(t, map[string]string{"DATABASE_URL": url})
@@ -164,7 +165,7 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), "GANTRY_API_MAIN=1", "DATABASE_URL="+url, fmt.Sprintf("PORT=%d", port),
 		fmt.Sprintf("ADMIN_PORT=%d", freePort(t)), "SHUTDOWN_TIMEOUT=10s")
-	var logs syncBuffer
+	var logs processtest.Output
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
+	"github.com/gantry-dev/gantry/services/internal/processtest"
 	"github.com/gantry-dev/gantry/services/loopback"
 )
 
@@ -25,29 +26,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	pgtest.Main(m)
-}
-
-// syncBuffer is a bytes.Buffer that the server's logger and the test may
-// use at the same time.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func envFrom(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
 }
 
 func freePort(t *testing.T) int {
@@ -64,7 +42,7 @@ type server struct {
 	base   string // the API's listener
 	admin  string // the admin listener: metrics and probes
 	env    map[string]string
-	logs   *syncBuffer
+	logs   *processtest.Output
 	stop   context.CancelFunc // what SIGTERM does
 	result chan error
 
@@ -89,7 +67,7 @@ func newToken(t *testing.T, url, scopes string) string {
 	var out, errs bytes.Buffer
 	name := fmt.Sprintf("test-%d", time.Now().UnixNano())
 	args := []string{"api", "token", "create", "--name", name, "--scopes", scopes}
-	if err := run(context.Background(), args, envFrom(map[string]string{"DATABASE_URL": url}), &out, &errs); err != nil {
+	if err := run(context.Background(), args, processtest.Env(map[string]string{"DATABASE_URL": url}), &out, &errs); err != nil {
 		t.Fatalf("token create: %v\n%s", err, errs.String())
 	}
 	return strings.TrimSpace(out.String())
@@ -114,8 +92,8 @@ func startServer(t *testing.T, env map[string]string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{base: fmt.Sprintf("http://127.0.0.1:%d", port), admin: fmt.Sprintf("http://127.0.0.1:%d", adminPort),
-		env: env, logs: &syncBuffer{}, stop: cancel, result: make(chan error, 1)}
-	go func() { s.result <- run(ctx, []string{"api", "serve"}, envFrom(env), &bytes.Buffer{}, s.logs) }()
+		env: env, logs: &processtest.Output{}, stop: cancel, result: make(chan error, 1)}
+	go func() { s.result <- run(ctx, []string{"api", "serve"}, processtest.Env(env), &bytes.Buffer{}, s.logs) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -163,7 +141,7 @@ func migratedDB(t *testing.T) string {
 	t.Helper()
 	url := pgtest.DB(t)
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"api", "migrate", "up"}, envFrom(map[string]string{"DATABASE_URL": url}), &out, &bytes.Buffer{}); err != nil {
+	if err := run(context.Background(), []string{"api", "migrate", "up"}, processtest.Env(map[string]string{"DATABASE_URL": url}), &out, &bytes.Buffer{}); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
 	return url

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gantry-dev/gantry/services/internal/process"
+	"github.com/gantry-dev/gantry/services/internal/processtest"
 )
 
 func TestTheCommandLine(t *testing.T) {
@@ -30,7 +31,7 @@ func TestTheCommandLine(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := run(context.Background(), tc.args, envFrom(tc.env), &out, &bytes.Buffer{})
+			err := run(context.Background(), tc.args, processtest.Env(tc.env), &out, &bytes.Buffer{})
 			if tc.exit == 0 {
 				if err != nil || !strings.Contains(out.String(), tc.want) {
 					t.Fatalf("err %v, stdout %q; want %q", err, out.String(), tc.want)

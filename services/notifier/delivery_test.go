@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gantry-dev/gantry/services/internal/processtest"
 	"github.com/gantry-dev/gantry/services/internal/task"
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
@@ -69,7 +70,7 @@ func TestCreateUpdateDeleteArriveSignedWithTheirTypesAndVersions(t *testing.T) {
 	})
 	t.Run("the healthcheck subcommand finds it ready", func(t *testing.T) {
 		port := strings.TrimPrefix(n.admin, "http://127.0.0.1:")
-		if err := run(context.Background(), []string{"notifier", "healthcheck", "-ready"}, envFrom(map[string]string{"ADMIN_PORT": port}), nil, nil); err != nil {
+		if err := run(context.Background(), []string{"notifier", "healthcheck", "-ready"}, processtest.Env(map[string]string{"ADMIN_PORT": port}), nil, nil); err != nil {
 			t.Errorf("healthcheck -ready: %v", err)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gantry-dev/gantry/services/internal/processtest"
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
@@ -185,7 +186,7 @@ func killDuringFirstAttempt(t *testing.T, s *stack, settings map[string]string) 
 	for k, v := range s.notifierEnv(t, settings) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var logs syncBuffer
+	var logs processtest.Output
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
 	"github.com/gantry-dev/gantry/services/internal/postgres"
+	"github.com/gantry-dev/gantry/services/internal/processtest"
 	"github.com/gantry-dev/gantry/services/internal/task"
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 	"github.com/gantry-dev/gantry/services/loopback"
@@ -31,29 +30,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	pgtest.Main(m)
-}
-
-// syncBuffer is a bytes.Buffer that the notifier's logger and the test may
-// use at the same time.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func envFrom(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
 }
 
 // stack is a migrated database with the API's stores on it: what the API
@@ -176,7 +152,7 @@ func (s *stack) notifierEnv(t *testing.T, extra map[string]string) map[string]st
 // notifier is the real program serving in-process.
 type notifier struct {
 	admin  string
-	logs   *syncBuffer
+	logs   *processtest.Output
 	stop   context.CancelFunc // what SIGTERM does
 	result chan error
 }
@@ -186,8 +162,8 @@ func (s *stack) startNotifier(t *testing.T, extra map[string]string) *notifier {
 	t.Helper()
 	env := s.notifierEnv(t, extra)
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &notifier{admin: "http://127.0.0.1:" + env["ADMIN_PORT"], logs: &syncBuffer{}, stop: cancel, result: make(chan error, 1)}
-	go func() { n.result <- run(ctx, []string{"notifier", "serve"}, envFrom(env), io.Discard, n.logs) }()
+	n := &notifier{admin: "http://127.0.0.1:" + env["ADMIN_PORT"], logs: &processtest.Output{}, stop: cancel, result: make(chan error, 1)}
+	go func() { n.result <- run(ctx, []string{"notifier", "serve"}, processtest.Env(env), io.Discard, n.logs) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

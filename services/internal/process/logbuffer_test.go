@@ -1,15 +1,15 @@
 package process
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gantry-dev/gantry/services/internal/processtest"
 )
 
 func TestLogBufferDeliversLinesWithinAFlushIntervalAndAllAtClose(t *testing.T) {
-	var out syncBuffer
+	var out processtest.Output
 	b := NewLogBuffer(&out)
 	if _, err := b.Write([]byte("first\n")); err != nil {
 		t.Fatal(err)
@@ -31,22 +31,4 @@ func TestLogBufferDeliversLinesWithinAFlushIntervalAndAllAtClose(t *testing.T) {
 	if !strings.HasSuffix(out.String(), "last\n") {
 		t.Fatalf("Close lost a line: %q", out.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer the flusher and the test may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
