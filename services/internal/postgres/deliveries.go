@@ -23,6 +23,14 @@ SELECT id, $1, $2 FROM webhooks WHERE $2 = ANY (events)
 ON CONFLICT (event_id, webhook_id) DO NOTHING
 RETURNING id, webhook_id`
 
+// fanOutTx begins the fan-out's transaction on generic plans, in the same
+// round trip. River completes the event's job (JobCompleteTx) with a
+// statement of array parameters that PostgreSQL otherwise plans anew at
+// every call, as its custom plans look cheaper than the generic one; that
+// planning was about a sixth of PostgreSQL's CPU per delivery
+// (docs/benchmarks.md). SET LOCAL ends with the transaction.
+var fanOutTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"}
+
 // FanOut turns an event's job into one delivery job per webhook that wants
 // the event, each retried on its own up to maxAttempts, and completes the
 // event's job, all in one transaction: a crash leaves either all of it or
@@ -30,7 +38,7 @@ RETURNING id, webhook_id`
 // made.
 func (s *WebhookStore) FanOut(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[webhook.EventJob], maxAttempts int) (int, error) {
 	made := 0
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, fanOutTx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, sqlFanOut, job.Args.ID, string(job.Args.Type))
 		if err != nil {
 			return err
