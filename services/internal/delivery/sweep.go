@@ -15,9 +15,9 @@ import (
 // reported.
 const abandonedReason = "the last attempt did not report its outcome: its notifier stopped during it"
 
-// SweepEvery is how often the leading notifier sweeps for abandoned
+// sweepEvery is how often the leading notifier sweeps for abandoned
 // deliveries: as often as River's rescuer may discard one (RescueAfter).
-func SweepEvery(attempt time.Duration) time.Duration { return RescueAfter(attempt) }
+func sweepEvery(attempt time.Duration) time.Duration { return RescueAfter(attempt) }
 
 // sweepWindow is how far back a sweep looks, in sweeps: enough to cover a
 // leader that died between a discard and its next sweep, and the election
@@ -26,10 +26,10 @@ func SweepEvery(attempt time.Duration) time.Duration { return RescueAfter(attemp
 const sweepWindow = 10
 
 // Sweep is River's periodic job for the sweep: inserted by the leader
-// when it starts leading, then every SweepEvery. Behind a backlog of
+// when it starts leading, then every sweepEvery. Behind a backlog of
 // deliveries sweeps queue up; each then finds little and ends at once.
 func Sweep(attempt time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(SweepEvery(attempt)), func() (river.JobArgs, *river.InsertOpts) {
+	return river.NewPeriodicJob(river.PeriodicInterval(sweepEvery(attempt)), func() (river.JobArgs, *river.InsertOpts) {
 		return webhook.SweepJob{}, &river.InsertOpts{Queue: webhook.QueueDeliveries}
 	}, &river.PeriodicJobOpts{RunOnStart: true})
 }
@@ -46,7 +46,7 @@ type sweepWorker struct {
 }
 
 func newSweepWorker(o Options) *sweepWorker {
-	return &sweepWorker{store: o.Store, window: sweepWindow * SweepEvery(o.Timeout), metrics: o.Metrics, log: o.Log}
+	return &sweepWorker{store: o.Store, window: sweepWindow * sweepEvery(o.Timeout), metrics: o.Metrics, log: o.Log}
 }
 
 // Work runs one sweep; each delivery it ends counts as a failed attempt.
