@@ -43,7 +43,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) outcome(o string) { m.outcomes.WithLabelValues(o).Inc() }
+func (m *Metrics) outcome(o string) { m.add(o, 1) }
+
+func (m *Metrics) add(o string, n int) { m.outcomes.WithLabelValues(o).Add(float64(n)) }
 
 func (m *Metrics) attempt(d time.Duration) { m.latency.Observe(d.Seconds()) }
 

@@ -56,7 +56,7 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[webhook.SweepJob]) 
 		return fmt.Errorf("sweep abandoned deliveries: %w", err)
 	}
 	if n > 0 {
-		w.metrics.outcomes.WithLabelValues(outcomeFailed).Add(float64(n))
+		w.metrics.add(outcomeFailed, n)
 		w.log.LogAttrs(ctx, slog.LevelWarn, "deliveries failed: their last attempt never reported", slog.Int("deliveries", n))
 	}
 	return nil

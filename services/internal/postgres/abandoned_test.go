@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -38,9 +39,13 @@ func TestASweepForAbandonedDeliveries(t *testing.T) {
 		{"leaves pending a delivery whose job still runs", "pending", "answered 500", "running", 0, "pending", "answered 500", 2},
 		{"leaves pending a delivery whose job was discarded before its window", "pending", "answered 500", "discarded", 2 * time.Hour, "pending", "answered 500", 2},
 	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := make([]string, len(cases))
 	for i, tc := range cases {
-		ids[i] = abandonedDelivery(t, pool, hook.ID, i, tc)
+		ids[i] = abandonedDelivery(t, pool, client, hook.ID, i, tc)
 	}
 
 	n, err := ws.FailAbandoned(ctx, time.Hour, reason)
@@ -64,19 +69,15 @@ func TestASweepForAbandonedDeliveries(t *testing.T) {
 	}
 }
 
-// abandonedDelivery makes the delivery of event i and its job, River's
-// own insert, then puts the job where tc says, as River would: the
+// abandonedDelivery makes the delivery of event i and its job, inserted
+// by client, then puts the job where tc says, as River would: the
 // rescuer discards a job on its third and last attempt.
-func abandonedDelivery(t *testing.T, pool *pgxpool.Pool, hookID string, i int, tc abandonCase) string {
+func abandonedDelivery(t *testing.T, pool *pgxpool.Pool, client *river.Client[pgx.Tx], hookID string, i int, tc abandonCase) string {
 	t.Helper()
 	ctx := context.Background()
 	var id string
 	if err := pool.QueryRow(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, status, attempts, last_error)
 VALUES ($1, $2, 'task.created', $3, 2, $4) RETURNING id`, hookID, "evt_"+strconv.Itoa(i), tc.status, tc.lastError).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
-	if err != nil {
 		t.Fatal(err)
 	}
 	job, err := client.Insert(ctx, webhook.DeliveryJob{DeliveryID: id, WebhookID: hookID}, &river.InsertOpts{Queue: webhook.QueueDeliveries, MaxAttempts: 3})
