@@ -13,10 +13,11 @@ import (
 
 // change runs write in a transaction and, in the same transaction, inserts
 // the event of what it wrote (River's InsertTx): the event exists exactly
-// when the change committed, and a change that rolls back leaves none.
+// when the change committed, and a change that rolls back leaves none. The
+// insert goes out with the COMMIT (see eventTx).
 func (s *Store) change(ctx context.Context, typ webhook.EventType, write func(pgx.Tx) (task.Task, error)) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		t, err := write(tx)
+	return inTx(ctx, s.pool, pgx.TxOptions{}, func(tx *eventTx) error {
+		t, err := write(tx.Tx)
 		if err != nil || !emitEvents {
 			return err
 		}
