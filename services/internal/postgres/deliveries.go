@@ -38,36 +38,52 @@ var fanOutTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL plan_cache_mode = for
 // made.
 func (s *WebhookStore) FanOut(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[webhook.EventJob], maxAttempts int) (int, error) {
 	made := 0
-	err := pgx.BeginTxFunc(ctx, s.pool, fanOutTx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, sqlFanOut, job.Args.ID, string(job.Args.Type))
+	// River's notice of the delivery jobs goes out on the fan-out's own
+	// connection, right after the commit: in the background it would
+	// wait for one of the pool's connections, which the notifier's
+	// workers keep busy, and the jobs for the next poll.
+	err := inTx(ctx, s.pool, fanOutTx, nil, func(tx *eventTx) error {
+		params, err := s.deliveriesOf(ctx, tx.Tx, job.Args.Event, maxAttempts)
 		if err != nil {
 			return err
 		}
-		var params []river.InsertManyParams
-		for rows.Next() {
-			var id, hook pgtype.UUID
-			if err := rows.Scan(&id, &hook); err != nil {
-				rows.Close()
-				return err
-			}
-			params = append(params, river.InsertManyParams{
-				Args:       webhook.DeliveryJob{DeliveryID: task.ID(id.Bytes).String(), WebhookID: task.ID(hook.Bytes).String(), Event: job.Args.Event},
-				InsertOpts: &river.InsertOpts{Queue: webhook.QueueDeliveries, MaxAttempts: maxAttempts},
-			})
-		}
-		if err := rows.Err(); err != nil {
+		// The event's job is completed first, so that the delivery jobs'
+		// insert is the transaction's last statement and goes out with the
+		// COMMIT (see eventTx).
+		if _, err := river.JobCompleteTx[*riverpgxv5.Driver, pgx.Tx](ctx, tx, job); err != nil {
 			return err
 		}
 		if len(params) > 0 {
-			if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
+			if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
 				return fmt.Errorf("insert delivery jobs: %w", err)
 			}
 		}
 		made = len(params)
-		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
-		return err
+		return nil
 	})
 	return made, classifyDB(err, "fan out event")
+}
+
+// deliveriesOf makes the event's deliveries (sqlFanOut) and returns a
+// delivery job for each it made.
+func (s *WebhookStore) deliveriesOf(ctx context.Context, tx pgx.Tx, e webhook.Event, maxAttempts int) ([]river.InsertManyParams, error) {
+	rows, err := tx.Query(ctx, sqlFanOut, e.ID, string(e.Type))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var params []river.InsertManyParams
+	for rows.Next() {
+		var id, hook pgtype.UUID
+		if err := rows.Scan(&id, &hook); err != nil {
+			return nil, err
+		}
+		params = append(params, river.InsertManyParams{
+			Args:       webhook.DeliveryJob{DeliveryID: task.ID(id.Bytes).String(), WebhookID: task.ID(hook.Bytes).String(), Event: e},
+			InsertOpts: &river.InsertOpts{Queue: webhook.QueueDeliveries, MaxAttempts: maxAttempts},
+		})
+	}
+	return params, rows.Err()
 }
 
 const sqlRecordAttempt = `

@@ -16,7 +16,9 @@ import (
 // when the change committed, and a change that rolls back leaves none. The
 // insert goes out with the COMMIT (see eventTx).
 func (s *Store) change(ctx context.Context, typ webhook.EventType, write func(pgx.Tx) (task.Task, error)) error {
-	return inTx(ctx, s.pool, pgx.TxOptions{}, func(tx *eventTx) error {
+	// River's notice of the event goes out in the background: the write
+	// answers without waiting for it.
+	return inTx(ctx, s.pool, pgx.TxOptions{}, announcer(s.pool), func(tx *eventTx) error {
 		t, err := write(tx.Tx)
 		if err != nil || !emitEvents {
 			return err

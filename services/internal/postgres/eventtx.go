@@ -12,8 +12,9 @@ import (
 
 // inTx runs fn in a transaction begun with opts on one of pool's
 // connections, and commits it. What fn has River insert last goes out with
-// the COMMIT (see eventTx).
-func inTx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(*eventTx) error) error {
+// the COMMIT (see eventTx); what River sends after it goes to after, or
+// when after is nil, out on the same connection.
+func inTx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, after func(sql string, args []any), fn func(*eventTx) error) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -23,7 +24,7 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(*
 	if err != nil {
 		return err
 	}
-	tx := &eventTx{Tx: begun, after: announcer(pool)}
+	tx := &eventTx{Tx: begun, after: after}
 	defer tx.end(ctx)
 	// Once the COMMIT went out with River's insert, whatever fn reports
 	// after it cannot undo the transaction, which stands if it committed.
@@ -56,17 +57,18 @@ func announcer(pool *pgxpool.Pool) func(sql string, args []any) {
 const riverInsert = "-- name: JobInsertFastMany"
 
 // eventTx is a transaction as River's InsertTx sees it. River's insert is
-// the transaction's last statement (of a task's change, its event), and
-// only the COMMIT waits on its answer, so the two go out together in one
-// round trip (a pgx batch) instead of one after the other. Every other
-// statement passes through to the transaction unchanged.
+// the transaction's last statement (of a task's change, its event; of a
+// fan-out, the delivery jobs), and only the COMMIT waits on its answer, so
+// the two go out together in one round trip (a pgx batch) instead of one
+// after the other. Every other statement passes through to the transaction
+// unchanged.
 type eventTx struct {
 	pgx.Tx
 	batch     pgx.BatchResults // the insert and its COMMIT, until the COMMIT's answer is read
 	sent      bool             // the COMMIT went out with the insert
 	committed bool
 	err       error                        // the batched COMMIT's outcome, once read
-	after     func(sql string, args []any) // runs what River sends after the COMMIT (announcer)
+	after     func(sql string, args []any) // runs what River sends after the COMMIT, if set
 }
 
 // Query sends River's insert with the COMMIT after it, and passes any
@@ -95,8 +97,8 @@ func (tx *eventTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Ro
 }
 
 // Exec after the COMMIT is River's announcement of the new jobs
-// (pg_notify): nothing waits on it, so after hands it to the background
-// and the transaction answers without its round trip.
+// (pg_notify), which nothing in the transaction waits on: after, when set,
+// takes it (announcer sends it in the background).
 func (tx *eventTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if err := tx.settle(); err != nil {
 		return pgconn.CommandTag{}, err

@@ -13,10 +13,11 @@ import (
 	"github.com/gantry-dev/gantry/services/internal/pgtest"
 	"github.com/gantry-dev/gantry/services/internal/postgres"
 	"github.com/gantry-dev/gantry/services/internal/task"
+	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
 
 // roundTrips records what a pool sends, one entry per round trip: a
-// statement on its own, or a batch's statements together. Each is
+// statement on its own, a COPY, or a batch's statements together. Each is
 // shortened to its first line.
 type roundTrips struct {
 	mu   sync.Mutex
@@ -42,6 +43,15 @@ func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 	r.sent = append(r.sent, batch)
 	return ctx
 }
+
+func (r *roundTrips) TraceCopyFromStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceCopyFromStartData) context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, []string{"COPY " + d.TableName.Sanitize()})
+	return ctx
+}
+
+func (r *roundTrips) TraceCopyFromEnd(context.Context, *pgx.Conn, pgx.TraceCopyFromEndData) {}
 
 func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
 func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
@@ -104,13 +114,19 @@ func TestTheEventTravelsWithTheCommit(t *testing.T) {
 	if _, err := s.Create(ctx, task.New{Title: "second", Status: task.StatusTodo}); err != nil {
 		t.Fatal(err)
 	}
-	sent := rt.take()
-	if len(sent) != 3 {
-		t.Fatalf("a write with its event took %d round trips, want 3: %q", len(sent), sent)
+	wantLastWithCommit(t, "a write with its event", rt.take(), 3)
+}
+
+// wantLastWithCommit fails unless what made n round trips, the last of them
+// River's insert and the COMMIT.
+func wantLastWithCommit(t *testing.T, what string, sent [][]string, n int) {
+	t.Helper()
+	if len(sent) != n {
+		t.Fatalf("%s took %d round trips, want %d: %q", what, len(sent), n, sent)
 	}
-	last := sent[2]
+	last := sent[n-1]
 	if len(last) != 2 || !strings.HasPrefix(last[0], "-- name: JobInsertFastMany") || last[1] != "COMMIT" {
-		t.Fatalf("the last round trip sent %q, want River's insert and the COMMIT", last)
+		t.Fatalf("%s sent %q last, want River's insert and the COMMIT", what, last)
 	}
 }
 
@@ -173,4 +189,31 @@ func TestACommittedEventIsAnnounced(t *testing.T) {
 	if events := eventsIn(t, pool); len(events) != 1 {
 		t.Fatalf("%d events committed when announced, want 1", len(events))
 	}
+}
+
+// A fan-out's delivery jobs are its transaction's last statement, and go
+// out with the COMMIT: four round trips an event, whatever its webhooks.
+func TestAFanOutsDeliveryJobsTravelWithTheCommit(t *testing.T) {
+	t.Parallel()
+	_, s, pool := webhookStore(t)
+	ctx := context.Background()
+	cfg := pool.Config()
+	rt := &roundTrips{}
+	cfg.ConnConfig.Tracer = rt
+	cfg.MaxConns = 1 // the fan-outs' own; River's client works on pool
+	one, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	ws := postgres.NewWebhookStore(one)
+	for _, url := range []string{"https://a.example/hook", "https://b.example/hook"} {
+		mustCreateWebhook(t, ws, url, webhook.EventTypes...)
+	}
+	if _, err := s.Create(ctx, task.New{Title: "fanned", Status: task.StatusTodo}); err != nil {
+		t.Fatal(err)
+	}
+	rt.take()
+	workEvents(t, ws, pool, 1)
+	wantLastWithCommit(t, "a fan-out", rt.take(), 4)
 }
