@@ -39,9 +39,9 @@ var fanOutTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL plan_cache_mode = for
 func (s *WebhookStore) FanOut(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[webhook.EventJob], maxAttempts int) (int, error) {
 	made := 0
 	// River's notice of the delivery jobs goes out on the fan-out's own
-	// connection, right after the commit: in the background it would
-	// wait for one of the pool's connections, which the notifier's
-	// workers keep busy, and the jobs for the next poll.
+	// connection, right after the commit. In the background it would wait
+	// for one of the pool's connections, which the notifier's workers keep
+	// busy, and the jobs with it.
 	err := inTx(ctx, s.pool, fanOutTx, nil, func(tx *eventTx) error {
 		params, err := s.deliveriesOf(ctx, tx.Tx, job.Args.Event, maxAttempts)
 		if err != nil {
