@@ -43,7 +43,7 @@ func (s *WebhookStore) FanOut(ctx context.Context, client *river.Client[pgx.Tx],
 	// for one of the pool's connections, which the notifier's workers keep
 	// busy, and the jobs with it.
 	err := inTx(ctx, s.pool, fanOutTx, nil, func(tx *eventTx) error {
-		params, err := s.deliveriesOf(ctx, tx.Tx, job.Args.Event, maxAttempts)
+		params, err := deliveriesOf(ctx, tx.Tx, job.Args.Event, maxAttempts)
 		if err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *WebhookStore) FanOut(ctx context.Context, client *river.Client[pgx.Tx],
 
 // deliveriesOf makes the event's deliveries (sqlFanOut) and returns a
 // delivery job for each it made.
-func (s *WebhookStore) deliveriesOf(ctx context.Context, tx pgx.Tx, e webhook.Event, maxAttempts int) ([]river.InsertManyParams, error) {
+func deliveriesOf(ctx context.Context, tx pgx.Tx, e webhook.Event, maxAttempts int) ([]river.InsertManyParams, error) {
 	rows, err := tx.Query(ctx, sqlFanOut, e.ID, string(e.Type))
 	if err != nil {
 		return nil, err

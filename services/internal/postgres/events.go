@@ -18,7 +18,7 @@ import (
 func (s *Store) change(ctx context.Context, typ webhook.EventType, write func(pgx.Tx) (task.Task, error)) error {
 	// River's notice of the event goes out in the background: the write
 	// answers without waiting for it.
-	return inTx(ctx, s.pool, pgx.TxOptions{}, announcer(s.pool), func(tx *eventTx) error {
+	return inTx(ctx, s.pool, pgx.TxOptions{}, s.notice, func(tx *eventTx) error {
 		t, err := write(tx.Tx)
 		if err != nil || !emitEvents {
 			return err

@@ -73,13 +73,14 @@ type eventTx struct {
 
 // Query sends River's insert with the COMMIT after it, and passes any
 // other query through; one after the insert first reads the COMMIT's
-// answer, and runs on the connection by itself.
+// answer, and then runs outside the transaction, which has ended on the
+// connection even though pgx's Tx does not know it.
 func (tx *eventTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	if tx.sent || !strings.HasPrefix(sql, riverInsert) {
 		if err := tx.settle(); err != nil {
 			return nil, err
 		}
-		return tx.on().Query(ctx, sql, args...)
+		return tx.Tx.Query(ctx, sql, args...)
 	}
 	b := &pgx.Batch{}
 	b.Queue(sql, args...)
@@ -93,7 +94,7 @@ func (tx *eventTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Ro
 	if err := tx.settle(); err != nil {
 		return errRow{err}
 	}
-	return tx.on().QueryRow(ctx, sql, args...)
+	return tx.Tx.QueryRow(ctx, sql, args...)
 }
 
 // Exec after the COMMIT is River's announcement of the new jobs
@@ -107,20 +108,7 @@ func (tx *eventTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Co
 		tx.after(sql, args)
 		return pgconn.CommandTag{}, nil
 	}
-	return tx.on().Exec(ctx, sql, args...)
-}
-
-// on is where a statement runs: in the transaction, or once the COMMIT went
-// out, on the connection by itself.
-func (tx *eventTx) on() interface {
-	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-	QueryRow(context.Context, string, ...any) pgx.Row
-} {
-	if tx.sent {
-		return tx.Conn()
-	}
-	return tx.Tx
+	return tx.Tx.Exec(ctx, sql, args...)
 }
 
 // settle reads the batched COMMIT's answer, once. PostgreSQL skips the

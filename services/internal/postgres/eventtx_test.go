@@ -88,14 +88,24 @@ func tracedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool, *roundTrips) {
 		t.Fatal(err)
 	}
 	rt := &roundTrips{}
-	cfg.ConnConfig.Tracer = rt
+	pool := oneConnection(t, cfg, rt)
+	return mustStore(t, pool), pool, rt
+}
+
+// oneConnection is a pool of one connection with cfg's settings, so that
+// every statement on it shares one session; tracer, if not nil, sees them.
+func oneConnection(t *testing.T, cfg *pgxpool.Config, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
 	cfg.MaxConns = 1
+	if tracer != nil {
+		cfg.ConnConfig.Tracer = tracer
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return mustStore(t, pool), pool, rt
+	return pool
 }
 
 // River's insert of the event and the COMMIT share one round trip: a write
@@ -197,15 +207,8 @@ func TestAFanOutsDeliveryJobsTravelWithTheCommit(t *testing.T) {
 	t.Parallel()
 	_, s, pool := webhookStore(t)
 	ctx := context.Background()
-	cfg := pool.Config()
 	rt := &roundTrips{}
-	cfg.ConnConfig.Tracer = rt
-	cfg.MaxConns = 1 // the fan-outs' own; River's client works on pool
-	one, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer one.Close()
+	one := oneConnection(t, pool.Config(), rt) // the fan-outs' own; River's client works on pool
 	ws := postgres.NewWebhookStore(one)
 	for _, url := range []string{"https://a.example/hook", "https://b.example/hook"} {
 		mustCreateWebhook(t, ws, url, webhook.EventTypes...)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/gantry-dev/gantry/services/internal/postgres"
 	"github.com/gantry-dev/gantry/services/internal/task"
 	"github.com/gantry-dev/gantry/services/internal/webhook"
@@ -17,13 +15,7 @@ func TestFanOutPlansRiversCompletionOnce(t *testing.T) {
 	t.Parallel()
 	_, s, pool := webhookStore(t)
 	ctx := context.Background()
-	cfg := pool.Config()
-	cfg.MaxConns = 1 // the fan-outs' session, whose plans pg_prepared_statements shows
-	one, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer one.Close()
+	one := oneConnection(t, pool.Config(), nil) // the fan-outs' session, whose plans pg_prepared_statements shows
 	ws := postgres.NewWebhookStore(one)
 	mustCreateWebhook(t, ws, "https://a.example/hook", webhook.EventTypes...)
 	const events = 8

@@ -21,19 +21,20 @@ import (
 type Store struct {
 	pool   *pgxpool.Pool
 	gets   *getBatcher
-	events *river.Client[pgx.Tx] // inserts only: the notifier works the jobs
+	events *river.Client[pgx.Tx]        // inserts only: the notifier works the jobs
+	notice func(sql string, args []any) // River's notice of an event, sent after the write (announcer)
 }
 
 var _ task.Store = (*Store)(nil)
 
 // eventNotice is how often, at most, the API announces new events to the
-// notifiers: River's insert notification, a pg_notify in the write's
-// transaction, limited by the client's FetchCooldown (100 ms by default).
-// An event committed after an announcement waits for the next one, or a
-// notifier's poll: at 200 events a second, events waited a median 44 to
-// 48 ms to be fetched with the default, 6 to 8 ms with this
-// (docs/benchmarks.md). At most one write in each 10 ms pays the notice's
-// round trip.
+// notifiers: River's insert notification, a pg_notify sent after the
+// write's commit (see eventTx), limited by the client's FetchCooldown
+// (100 ms by default). An event committed after an announcement waits for
+// the next one, or a notifier's poll: at 200 events a second, events
+// waited a median 44 to 48 ms to be fetched with the default, 6 to 8 ms
+// with this (docs/benchmarks.md). The notice goes out in the background,
+// so no write waits for its round trip.
 const eventNotice = 10 * time.Millisecond
 
 // NewStore returns a Store on pool; it does not own the pool.
@@ -42,7 +43,7 @@ func NewStore(pool *pgxpool.Pool) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prepare the event queue: %w", err)
 	}
-	return &Store{pool: pool, gets: newGetBatcher(pool), events: events}, nil
+	return &Store{pool: pool, gets: newGetBatcher(pool), events: events, notice: announcer(pool)}, nil
 }
 
 // columns is every column in the order scanTask reads them. Listing them,
