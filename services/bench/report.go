@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -109,11 +110,17 @@ func (r *report) writes(n int, w writeRun) {
 		w.none.RPS(), ms(w.none.P50), ms(w.none.P99), w.none.Errors, us(w.cpu[1]), h.writeP50[len(h.writeP50)-1], h.writeP99[len(h.writeP99)-1]))
 }
 
+// latency adds run n's row; run 0, the warm-up, stays out of the medians.
 func (r *report) latency(n int, posts result, st deliveryStats, want, bad int) {
 	h := &r.hooks
-	h.latP50, h.latP99 = append(h.latP50, st.p50), append(h.latP99, st.p99)
-	h.latencyRows = append(h.latencyRows, fmt.Sprintf("| %d | %d at %.0f/s (POST p99 %s) | %d of %d | %s | %s | %s | %s | %d | %d |",
-		n, posts.Requests, posts.RPS(), ms(posts.P99), st.deliveries, want, ms(st.p50), ms(st.p90), ms(st.p99), ms(st.max), st.repeats, bad))
+	run := strconv.Itoa(n)
+	if n == 0 {
+		run = "warm-up, not counted"
+	} else {
+		h.latP50, h.latP99 = append(h.latP50, st.p50), append(h.latP99, st.p99)
+	}
+	h.latencyRows = append(h.latencyRows, fmt.Sprintf("| %s | %d at %.0f/s (POST p99 %s) | %d of %d | %s | %s | %s | %s | %d | %d |",
+		run, posts.Requests, posts.RPS(), ms(posts.P99), st.deliveries, want, ms(st.p50), ms(st.p90), ms(st.p99), ms(st.max), st.repeats, bad))
 }
 
 func (r *report) throughput(n int, st deliveryStats, want int, started time.Time, use cpuUse) {

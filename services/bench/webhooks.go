@@ -120,7 +120,10 @@ func (e *env) checkEvents(ctx context.Context, addr string, want int) error {
 // deliveryLatency measures, -runs times, events made at -events-rate for
 // -d, each delivered to hookCount webhooks by one notifier: from the
 // event's occurred_at, taken in the API's transaction just before the
-// event is inserted and the transaction commits, to its arrival.
+// event is inserted and the transaction commits, to its arrival. A
+// warm-up at the same rate for a third of -d goes first, reported apart:
+// a notifier's first seconds (connections, plans, River's first fetches)
+// are its start, not its steady state.
 func (e *env) deliveryLatency(ctx context.Context) error {
 	db := e.latencyDB
 	rc, api, err := e.hookedAPI(db)
@@ -135,26 +138,43 @@ func (e *env) deliveryLatency(ctx context.Context) error {
 	}
 	defer n.stop()
 	var last int64
-	for run := 1; run <= e.o.runs; run++ {
-		rc.take()
-		s := paced(ctx, api.addr, writeConns, e.o.eventsRate, e.o.duration, create(e.auth[db]).next, ok2xx)
-		posts, err := s.result()
-		if err != nil {
-			return err
+	for run := 0; run <= e.o.runs; run++ {
+		d := e.o.duration
+		if run == 0 {
+			d /= 3
 		}
-		want := (posts.Requests - posts.Errors) * hookCount
-		werr := rc.waitCount(ctx, want, 60*time.Second)
-		got, bad := rc.take()
-		st := summarize(got)
-		e.report.latency(run, posts, st, want, bad)
-		fmt.Fprintf(os.Stderr, "bench: latency run %d: %d events at %.0f/s, %d of %d deliveries, p50 %s p99 %s max %s, %d repeats\n",
-			run, posts.Requests, posts.RPS(), st.deliveries, want, ms(st.p50), ms(st.p99), ms(st.max), st.repeats)
-		if werr != nil || bad > 0 {
-			return fmt.Errorf("run %d: %d badly signed; %w", run, bad, werr)
+		if err := e.latencyRun(ctx, rc, api.addr, db, run, d); err != nil {
+			return err
 		}
 		if last, err = stages(ctx, db, last); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// latencyRun makes events for d and waits for their deliveries; run 0 is
+// the warm-up.
+func (e *env) latencyRun(ctx context.Context, rc *hookReceiver, addr, db string, run int, d time.Duration) error {
+	rc.take()
+	s := paced(ctx, addr, writeConns, e.o.eventsRate, d, create(e.auth[db]).next, ok2xx)
+	posts, err := s.result()
+	if err != nil {
+		return err
+	}
+	want := (posts.Requests - posts.Errors) * hookCount
+	werr := rc.waitCount(ctx, want, 60*time.Second)
+	got, bad := rc.take()
+	st := summarize(got)
+	e.report.latency(run, posts, st, want, bad)
+	name := "run " + strconv.Itoa(run)
+	if run == 0 {
+		name = "warm-up"
+	}
+	fmt.Fprintf(os.Stderr, "bench: latency %s: %d events at %.0f/s, %d of %d deliveries, p50 %s p99 %s max %s, %d repeats\n",
+		name, posts.Requests, posts.RPS(), st.deliveries, want, ms(st.p50), ms(st.p99), ms(st.max), st.repeats)
+	if werr != nil || bad > 0 {
+		return fmt.Errorf("latency %s: %d badly signed; %w", name, bad, werr)
 	}
 	return nil
 }
