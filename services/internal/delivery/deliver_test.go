@@ -38,7 +38,7 @@ func (s *memStore) GetWebhook(_ context.Context, id task.ID) (webhook.Webhook, e
 	return *s.hook, nil
 }
 
-func (s *memStore) FanOut(context.Context, *river.Client[pgx.Tx], *river.Job[webhook.EventJob], int) (int, error) {
+func (s *memStore) FanOut(context.Context, *river.Client[pgx.Tx], webhook.Event, int) (int, error) {
 	return 0, errors.New("no fan-out in these tests")
 }
 

@@ -19,8 +19,9 @@ type Store interface {
 	// once it is deleted.
 	GetWebhook(ctx context.Context, id task.ID) (webhook.Webhook, error)
 	// FanOut inserts the event's deliveries and their jobs (each with
-	// maxAttempts) and completes the event's job, in one transaction.
-	FanOut(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[webhook.EventJob], maxAttempts int) (int, error)
+	// maxAttempts) in one transaction; run again for the same event, it
+	// makes nothing new.
+	FanOut(ctx context.Context, client *river.Client[pgx.Tx], e webhook.Event, maxAttempts int) (int, error)
 	// RecordAttempt writes what an attempt found on its delivery.
 	RecordAttempt(ctx context.Context, deliveryID task.ID, a webhook.Attempt) error
 	// FailAbandoned records failed, with reason, the pending deliveries
@@ -60,11 +61,12 @@ type eventWorker struct {
 	log         *slog.Logger
 }
 
-// Work fans the event out in the transaction that completes its job, so a
-// crash midway leaves the event to be fanned out again, and the deliveries
-// already made (unique per event and webhook) are not made twice.
+// Work fans the event out. River completes the job after Work returns; a
+// crash between the fan-out's commit and that completion runs the event
+// again, and the deliveries already made (unique per event and webhook)
+// are not made twice.
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[webhook.EventJob]) error {
-	n, err := w.store.FanOut(ctx, river.ClientFromContext[pgx.Tx](ctx), job, w.maxAttempts)
+	n, err := w.store.FanOut(ctx, river.ClientFromContext[pgx.Tx](ctx), job.Args.Event, w.maxAttempts)
 	if err != nil {
 		return fmt.Errorf("fan out event %s: %w", job.Args.ID, err)
 	}

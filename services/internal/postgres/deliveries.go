@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/gantry-dev/gantry/services/internal/task"
 	"github.com/gantry-dev/gantry/services/internal/webhook"
@@ -23,40 +22,27 @@ SELECT id, $1, $2 FROM webhooks WHERE $2 = ANY (events)
 ON CONFLICT (event_id, webhook_id) DO NOTHING
 RETURNING id, webhook_id`
 
-// fanOutTx begins the fan-out's transaction on generic plans, in the same
-// round trip. River completes the event's job (JobCompleteTx) with a
-// statement of array parameters that PostgreSQL otherwise plans anew at
-// every call, as its custom plans look cheaper than the generic one; not
-// planning it saved about 14% of PostgreSQL's CPU per delivery
-// (docs/benchmarks.md). SET LOCAL ends with the transaction.
-var fanOutTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"}
-
-// FanOut turns an event's job into one delivery job per webhook that wants
-// the event, each retried on its own up to maxAttempts, and completes the
-// event's job, all in one transaction: a crash leaves either all of it or
-// none, and River runs the event again. It returns how many deliveries it
-// made.
-func (s *WebhookStore) FanOut(ctx context.Context, client *river.Client[pgx.Tx], job *river.Job[webhook.EventJob], maxAttempts int) (int, error) {
+// FanOut makes one delivery per webhook that wants the event, and a
+// delivery job for each, retried on its own up to maxAttempts, in one
+// transaction. River completes the event's job once Work returns; a crash
+// before that runs the event again, and a run again makes nothing new (a
+// delivery is unique per event and webhook). It returns how many
+// deliveries it made.
+func (s *WebhookStore) FanOut(ctx context.Context, client *river.Client[pgx.Tx], e webhook.Event, maxAttempts int) (int, error) {
 	made := 0
 	// River's notice of the delivery jobs goes out on the fan-out's own
 	// connection, right after the commit. In the background it would wait
 	// for one of the pool's connections, which the notifier's workers keep
 	// busy, and the jobs with it.
-	err := inTx(ctx, s.pool, fanOutTx, nil, func(tx *eventTx) error {
-		params, err := deliveriesOf(ctx, tx.Tx, job.Args.Event, maxAttempts)
-		if err != nil {
+	err := inTx(ctx, s.pool, pgx.TxOptions{}, nil, func(tx *eventTx) error {
+		params, err := deliveriesOf(ctx, tx.Tx, e, maxAttempts)
+		if err != nil || len(params) == 0 {
 			return err
 		}
-		// The event's job is completed first, so that the delivery jobs'
-		// insert is the transaction's last statement and goes out with the
-		// COMMIT (see eventTx).
-		if _, err := river.JobCompleteTx[*riverpgxv5.Driver, pgx.Tx](ctx, tx, job); err != nil {
-			return err
-		}
-		if len(params) > 0 {
-			if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
-				return fmt.Errorf("insert delivery jobs: %w", err)
-			}
+		// The delivery jobs' insert is the transaction's last statement
+		// and goes out with the COMMIT (see eventTx).
+		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("insert delivery jobs: %w", err)
 		}
 		made = len(params)
 		return nil

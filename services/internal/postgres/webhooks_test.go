@@ -88,7 +88,7 @@ type fanOutWorker struct {
 }
 
 func (w *fanOutWorker) Work(ctx context.Context, job *river.Job[webhook.EventJob]) error {
-	_, err := w.ws.FanOut(ctx, river.ClientFromContext[pgx.Tx](ctx), job, 5)
+	_, err := w.ws.FanOut(ctx, river.ClientFromContext[pgx.Tx](ctx), job.Args.Event, 5)
 	return err
 }
 
@@ -172,4 +172,49 @@ func TestFanOutMakesOneDeliveryPerWantingWebhookAndCompletesTheEvent(t *testing.
 			t.Errorf("after a 500 and a 204: %+v", d)
 		}
 	})
+}
+
+// insertOnlyClient is a River client on pool that inserts delivery jobs
+// and works nothing.
+func insertOnlyClient(t *testing.T, pool *pgxpool.Pool) *river.Client[pgx.Tx] {
+	t.Helper()
+	workers := river.NewWorkers()
+	river.AddWorker(workers, parkedDeliveries{})
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
+}
+
+// River completes an event's job after the fan-out commits, so a crash in
+// between runs the event again: that run makes no second delivery or job.
+func TestAFanOutRunAgainMakesNothingNew(t *testing.T) {
+	t.Parallel()
+	ws, s, pool := webhookStore(t)
+	ctx := context.Background()
+	for _, url := range []string{"https://a.example/hook", "https://b.example/hook"} {
+		mustCreateWebhook(t, ws, url, webhook.EventTypes...)
+	}
+	if _, err := s.Create(ctx, task.New{Title: "fanned twice", Status: task.StatusTodo}); err != nil {
+		t.Fatal(err)
+	}
+	event := eventsIn(t, pool)[0]
+	client := insertOnlyClient(t, pool)
+
+	for run, want := range []int{2, 0} {
+		made, err := ws.FanOut(ctx, client, event, 5)
+		if err != nil || made != want {
+			t.Fatalf("fan-out run %d made %d deliveries (%v), want %d", run+1, made, err, want)
+		}
+	}
+	var deliveries, jobs int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM webhook_deliveries WHERE event_id = $1),
+	    (SELECT count(*) FROM river_job WHERE queue = $2 AND args->'event'->>'id' = $1)`,
+		event.ID, webhook.QueueDeliveries).Scan(&deliveries, &jobs); err != nil {
+		t.Fatal(err)
+	}
+	if deliveries != 2 || jobs != 2 {
+		t.Errorf("after two runs: %d deliveries and %d delivery jobs, want 2 and 2", deliveries, jobs)
+	}
 }
