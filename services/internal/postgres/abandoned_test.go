@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/gantry-dev/gantry/services/internal/webhook"
 )
@@ -39,10 +38,7 @@ func TestASweepForAbandonedDeliveries(t *testing.T) {
 		{"leaves pending a delivery whose job still runs", "pending", "answered 500", "running", 0, "pending", "answered 500", 2},
 		{"leaves pending a delivery whose job was discarded before its window", "pending", "answered 500", "discarded", 2 * time.Hour, "pending", "answered 500", 2},
 	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := insertOnlyClient(t, pool)
 	ids := make([]string, len(cases))
 	for i, tc := range cases {
 		ids[i] = abandonedDelivery(t, pool, client, hook.ID, i, tc)

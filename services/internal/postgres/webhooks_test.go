@@ -174,13 +174,11 @@ func TestFanOutMakesOneDeliveryPerWantingWebhookAndCompletesTheEvent(t *testing.
 	})
 }
 
-// insertOnlyClient is a River client on pool that inserts delivery jobs
-// and works nothing.
+// insertOnlyClient is a River client on pool that inserts jobs and works
+// nothing: without workers, River inserts any kind.
 func insertOnlyClient(t *testing.T, pool *pgxpool.Pool) *river.Client[pgx.Tx] {
 	t.Helper()
-	workers := river.NewWorkers()
-	river.AddWorker(workers, parkedDeliveries{})
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers})
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
